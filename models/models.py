@@ -1,0 +1,31 @@
+"""The module Django's app registry imports: every model of the ``mana`` app, by domain."""
+
+from models.evaluations import Evaluation
+from models.geography import Province
+from models.indicators import Assignment, Indicator
+from models.object_permissions import OrganizationGroupObjectPermission, OrganizationUserObjectPermission
+from models.organization import Organization
+from models.periods import EvaluationPeriod
+from models.referrals import Evidence, Performance, Referral, ReferralEvent
+from models.requests import NonApplicabilityRequest, Proposal, RegistrationRequest
+from models.users import RoleAssignment, User
+
+__all__ = [
+    "Assignment",
+    "Evaluation",
+    "EvaluationPeriod",
+    "Evidence",
+    "Indicator",
+    "NonApplicabilityRequest",
+    "Organization",
+    "OrganizationGroupObjectPermission",
+    "OrganizationUserObjectPermission",
+    "Performance",
+    "Proposal",
+    "Province",
+    "Referral",
+    "ReferralEvent",
+    "RegistrationRequest",
+    "RoleAssignment",
+    "User",
+]

@@ -1,0 +1,139 @@
+"""The referral chain (ارجاع) and what is registered on it: performance and its evidence."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from models.indicators import ReferralStatus
+
+
+class BreakdownBy(models.TextChoices):
+    REFERRER = "REFERRER", "توسط مدیر کل ارزیابی"
+    ASSIGNEE = "ASSIGNEE", "توسط واحد تخصصی"
+
+
+class Referral(models.Model):
+    assignment = models.ForeignKey(
+        "mana.Assignment", verbose_name="ابلاغ", on_delete=models.CASCADE, related_name="referrals"
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name="ارجاع بالادست", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    referrer = models.ForeignKey(
+        "mana.User", verbose_name="ارجاع‌دهنده", on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    assignee = models.ForeignKey(
+        "mana.User", verbose_name="ارجاع‌گیرنده", on_delete=models.PROTECT, related_name="referrals_received"
+    )
+    organization = models.ForeignKey(
+        "mana.Organization", verbose_name="دستگاه", on_delete=models.PROTECT, related_name="referrals"
+    )
+    province = models.ForeignKey(
+        "mana.Province", verbose_name="استان (برش)", null=True, blank=True, on_delete=models.PROTECT
+    )
+    target = models.DecimalField("هدف", max_digits=18, decimal_places=4)
+    deadline = models.DateField("مهلت")
+    has_provincial_breakdown = models.BooleanField("دارای برش استانی", default=False)
+    # NULL means "no breakdown"; a constraint ties it to has_provincial_breakdown.
+    breakdown_by = models.CharField(  # noqa: DJ001
+        "برش توسط", max_length=16, choices=BreakdownBy.choices, null=True, blank=True
+    )
+    status = models.CharField(
+        "وضعیت", max_length=24, choices=ReferralStatus.choices, default=ReferralStatus.IN_PROGRESS
+    )
+    # Optimistic lock: every transition bumps it; a write with an older version is a conflict.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "ارجاع"
+        verbose_name_plural = "ارجاع‌ها"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "province"],
+                condition=Q(province__isnull=False),
+                name="referral_one_slice_per_province",
+                violation_error_message="برای این استان پیش‌تر برش ثبت شده است.",
+            ),
+            models.CheckConstraint(
+                name="referral_breakdown_needs_flag",
+                condition=Q(breakdown_by__isnull=True) | Q(has_provincial_breakdown=True),
+                violation_error_message="تعیین برش‌دهنده تنها برای شاخص دارای برش استانی معنا دارد.",
+            ),
+            models.CheckConstraint(
+                name="referral_not_to_self",
+                condition=~Q(referrer=F("assignee")),
+                violation_error_message="ارجاع به خود ممکن نیست.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} → {self.assignee}"
+
+
+class ReferralEvent(models.Model):
+    """One transition of a referral; written once, never changed."""
+
+    referral = models.ForeignKey("mana.Referral", on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey("mana.User", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    # NULL for the first event of a referral, which has no previous status.
+    from_status = models.CharField(max_length=24, choices=ReferralStatus.choices, null=True, blank=True)  # noqa: DJ001
+    to_status = models.CharField(max_length=24, choices=ReferralStatus.choices)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "رویداد ارجاع"
+        verbose_name_plural = "رویدادهای ارجاع"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class Performance(models.Model):
+    """The «جزئیات عملکرد» page of a referral."""
+
+    referral = models.OneToOneField("mana.Referral", on_delete=models.CASCADE, related_name="performance")
+    value = models.DecimalField("عملکرد", max_digits=18, decimal_places=4, null=True, blank=True)
+    has_strategic_plan = models.BooleanField("دارای برنامه راهبردی و عملیاتی مرتبط", default=False)
+    has_information_system = models.BooleanField("دارای سامانه (پایگاه) اطلاعاتی", default=False)
+    comments = models.TextField("توضیحات عملکرد", blank=True)
+    obstacles = models.TextField("موانع کلیدی", blank=True)
+    improvement_solutions = models.TextField("راهکارهای بهبود", blank=True)
+    partner_performance = models.TextField("عملکرد دستگاه‌های همکار", blank=True)
+    is_registry_based = models.BooleanField("ثبتی مبنا", default=False)
+    registry_comments = models.TextField("توضیحات ثبتی مبنا", blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey("mana.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "عملکرد"
+        verbose_name_plural = "عملکردها"
+
+    def __str__(self) -> str:
+        return f"عملکرد {self.referral}"
+
+
+class Evidence(models.Model):
+    performance = models.ForeignKey("mana.Performance", on_delete=models.CASCADE, related_name="evidence")
+    file_name = models.CharField("نام فایل", max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    # Generated name under PRIVATE_MEDIA_ROOT; never derived from what the user sent.
+    storage_name = models.CharField(max_length=100, unique=True)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey("mana.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "مستند"
+        verbose_name_plural = "مستندات"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -1,0 +1,1 @@
+"""Who may see and do what: the viewer, their active role, and the restricting querysets."""

@@ -1,0 +1,1 @@
+"""Thin resolvers: read the input, ask the domain, shape the answer."""

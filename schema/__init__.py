@@ -1,0 +1,1 @@
+"""The typed GraphQL surface of Mana."""

@@ -1,0 +1,120 @@
+"""Error codes and the one place where failures become GraphQL errors.
+
+* Top-level GraphQL errors (``errors[].extensions.code``) for authentication, scope, malformed
+  ids, scalars and arguments: the request as a whole could not be served.
+* ``UserError { field code message }`` in mutation payloads for input the domain refused.
+
+Messages are Persian: they are shown to the people who use the platform.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+
+import strawberry
+from django.core.exceptions import ValidationError
+from graphql import GraphQLError
+
+logger = logging.getLogger("mana.graphql")
+
+
+@strawberry.enum(description="Machine-readable reason of an error; the message says it in Persian.")
+class ErrorCode(enum.Enum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    INVALID_ID = "INVALID_ID"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    INVALID_DATE = "INVALID_DATE"
+    INVALID_DECIMAL = "INVALID_DECIMAL"
+    INVALID_NATIONAL_CODE = "INVALID_NATIONAL_CODE"
+    INVALID_MOBILE = "INVALID_MOBILE"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    PAGE_SIZE_EXCEEDED = "PAGE_SIZE_EXCEEDED"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    INVALID = "INVALID"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class ManaError(GraphQLError):
+    """A top-level error with a code; raise it from resolvers and scalars."""
+
+    def __init__(self, code: ErrorCode, message: str, **extensions) -> None:
+        super().__init__(message, extensions={"code": code.value, **extensions})
+        self.code = code
+
+
+def unauthenticated() -> ManaError:
+    return ManaError(ErrorCode.UNAUTHENTICATED, "ابتدا وارد سامانه شوید.")
+
+
+@strawberry.type(description="Why a mutation refused its input. Nothing was changed.")
+class UserError:
+    field: str | None
+    code: ErrorCode
+    message: str
+
+
+def user_errors_from_validation(error: ValidationError) -> list[UserError]:
+    """Django's ValidationError (from the domain) as payload errors, field by field."""
+    known = {code.value for code in ErrorCode}
+    result: list[UserError] = []
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for item in errors:
+                code = item.code if item.code in known else ErrorCode.INVALID.value
+                result.append(
+                    UserError(
+                        field=None if field == "__all__" else _camel(field), code=ErrorCode(code), message=_text(item)
+                    )
+                )
+    else:
+        for item in error.error_list:
+            code = item.code if item.code in known else ErrorCode.INVALID.value
+            result.append(UserError(field=None, code=ErrorCode(code), message=_text(item)))
+    return result
+
+
+def _text(item: ValidationError) -> str:
+    return item.message % item.params if item.params else str(item.message)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+INTERNAL_MESSAGE = "خطای داخلی رخ داد؛ لطفاً دوباره تلاش کنید یا با پشتیبانی تماس بگیرید."
+
+
+def _code_of(error: GraphQLError) -> str | None:
+    original = error.original_error
+    while original is not None:
+        extensions = getattr(original, "extensions", None)
+        if isinstance(extensions, dict) and extensions.get("code"):
+            return extensions["code"]
+        original = getattr(original, "original_error", None) or getattr(original, "__cause__", None)
+    if isinstance(error.extensions, dict) and error.extensions.get("code"):
+        return error.extensions["code"]
+    return None
+
+
+def format_error(error: GraphQLError) -> dict:
+    """Every error leaves with a code; an unexpected exception leaves without its details."""
+    code = _code_of(error)
+    formatted = error.formatted
+    if code is None:
+        if error.original_error is None:
+            # Raised by graphql-core itself: syntax, unknown field, wrong argument type.
+            code = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+        elif isinstance(error.original_error, ValueError) and error.path is None:
+            code = ErrorCode.BAD_USER_INPUT.value
+        else:
+            logger.error("Unexpected error in GraphQL execution", exc_info=error.original_error)
+            formatted["message"] = INTERNAL_MESSAGE
+            code = ErrorCode.INTERNAL_ERROR.value
+    formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    return formatted

@@ -1,0 +1,77 @@
+"""Data loaders: one query per kind of nested lookup, whatever the number of parents.
+
+Each loader runs through the restricting querysets of ``permissions.scope``, so batching never
+widens what the viewer sees.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import reduce
+from operator import or_
+
+from asgiref.sync import sync_to_async
+from django.db.models import Q
+from strawberry.dataloader import DataLoader
+
+from models.indicators import Assignment
+from models.organization import Organization
+from models.progress import referral_progress
+from permissions import scope
+from permissions.viewer import Viewer
+
+# (tree_id, lft, rght) of an organization: enough to find its ancestors.
+TreePosition = tuple[int, int, int]
+# (organization pk, period pk, indicator kind or None)
+AssignmentKey = tuple[int, int, str | None]
+
+
+class Loaders:
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
+        self.ancestors = DataLoader(load_fn=sync_to_async(self._ancestors))
+        self.assignments = DataLoader(load_fn=sync_to_async(self._assignments))
+        self.referral_progress = DataLoader(load_fn=sync_to_async(self._referral_progress))
+
+    def _ancestors(self, positions: list[TreePosition]) -> list[list[Organization]]:
+        ranges = reduce(or_, (Q(tree_id=tree_id, lft__lt=lft, rght__gt=rght) for tree_id, lft, rght in positions))
+        candidates = list(
+            scope.restrict_organizations(Organization.objects.filter(ranges), self.viewer)
+            .select_related("province")
+            .order_by("tree_id", "lft")
+        )
+        return [
+            [o for o in candidates if o.tree_id == tree_id and o.lft < lft and o.rght > rght]
+            for tree_id, lft, rght in positions
+        ]
+
+    def _assignments(self, keys: list[AssignmentKey]) -> list[list[Assignment]]:
+        wanted = reduce(
+            or_,
+            (
+                Q(organization_id=org, period_id=period) & (Q(indicator__kind=kind) if kind else Q())
+                for org, period, kind in set(keys)
+            ),
+        )
+        rows = scope.restrict_assignments(Assignment.objects.filter(wanted), self.viewer).select_related(
+            "indicator", "period", "organization"
+        )
+        grouped: dict[AssignmentKey, list[Assignment]] = defaultdict(list)
+        for assignment in rows.order_by("id"):
+            for key in (
+                (assignment.organization_id, assignment.period_id, None),
+                (assignment.organization_id, assignment.period_id, assignment.indicator.kind),
+            ):
+                grouped[key].append(assignment)
+        return [grouped.get(key, []) for key in keys]
+
+    def _referral_progress(self, keys: list[tuple[int, int]]):
+        by_period: dict[int, list[int]] = defaultdict(list)
+        for org, period in keys:
+            by_period[period].append(org)
+        in_scope = scope.restrict_assignments(Assignment.objects.all(), self.viewer)
+        results = {}
+        for period, orgs in by_period.items():
+            for org, progress in referral_progress(orgs, period, in_scope).items():
+                results[(org, period)] = progress
+        return [results[key] for key in keys]

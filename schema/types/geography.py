@@ -1,0 +1,14 @@
+import strawberry_django
+from strawberry import relay
+
+from models.geography import Province
+from permissions import scope
+from schema.types.base import scoped
+
+
+@strawberry_django.type(Province, name="Province")
+class ProvinceNode(relay.Node):
+    code: str
+    name: str
+
+    get_queryset = scoped(scope.restrict_public)

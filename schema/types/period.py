@@ -1,0 +1,23 @@
+import datetime
+
+import strawberry_django
+from strawberry import relay
+
+from models.periods import EvaluationPeriod
+from permissions import scope
+from schema.types.base import scoped
+
+
+@strawberry_django.type(EvaluationPeriod, name="EvaluationPeriod")
+class EvaluationPeriodNode(relay.Node):
+    title: str
+    year: int
+    start_date: datetime.date
+    end_date: datetime.date
+    provincial_proposal_cap: int
+
+    @strawberry_django.field(only=["status"])
+    def is_open(self) -> bool:
+        return self.is_open
+
+    get_queryset = scoped(scope.restrict_public)

@@ -1,0 +1,17 @@
+"""Every type that implements Node, by its GraphQL name (for ``node`` and the schema)."""
+
+from schema.types.geography import ProvinceNode
+from schema.types.indicator import AssignmentNode, IndicatorNode
+from schema.types.organization import OrganizationNode
+from schema.types.period import EvaluationPeriodNode
+from schema.types.user import RoleAssignmentNode, UserNode
+
+NODE_TYPES = {
+    "Province": ProvinceNode,
+    "Organization": OrganizationNode,
+    "EvaluationPeriod": EvaluationPeriodNode,
+    "Indicator": IndicatorNode,
+    "Assignment": AssignmentNode,
+    "User": UserNode,
+    "RoleAssignment": RoleAssignmentNode,
+}

@@ -1,0 +1,40 @@
+"""People, their roles, and the viewer's own view of themselves."""
+
+from __future__ import annotations
+
+import strawberry
+import strawberry_django
+from strawberry import relay
+
+from models.users import RoleAssignment, User
+from permissions import scope
+from schema.enums import RoleEnum
+from schema.types.base import scoped
+from schema.types.organization import OrganizationNode
+
+
+@strawberry_django.type(User, name="User")
+class UserNode(relay.Node):
+    national_code: str
+    first_name: str
+    last_name: str
+    post: str | None
+    organization: OrganizationNode | None
+
+    get_queryset = scoped(scope.restrict_users)
+
+
+@strawberry_django.type(RoleAssignment, name="RoleAssignment")
+class RoleAssignmentNode(relay.Node):
+    role: RoleEnum
+    organization: OrganizationNode
+
+    get_queryset = scoped(scope.restrict_role_assignments)
+
+
+@strawberry.type(description="The signed-in person, the roles they hold and the one they act in.")
+class Me:
+    user: UserNode
+    roles: list[RoleAssignmentNode]
+    active_role: RoleAssignmentNode
+    subordinates: list[UserNode]

@@ -1,0 +1,55 @@
+"""The HTTP endpoint: strawberry's async Django view with Mana's context and error format."""
+
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import ensure_csrf_cookie
+from strawberry.django.views import AsyncGraphQLView
+
+from permissions.viewer import viewer_from_request
+from schema.context import ManaContext
+from schema.errors import ErrorCode, format_error
+from schema.loaders import Loaders
+from schema.schema import schema
+
+
+class ManaGraphQLView(AsyncGraphQLView):
+    async def get_context(self, request: HttpRequest, response) -> ManaContext:
+        viewer = await sync_to_async(viewer_from_request)(request)
+        return ManaContext(request=request, response=response, viewer=viewer, loaders=Loaders(viewer))
+
+    async def process_result(self, request: HttpRequest, result):
+        data: dict = {"data": result.data}
+        if result.errors:
+            data["errors"] = [format_error(error) for error in result.errors]
+        if result.extensions:
+            data["extensions"] = result.extensions
+        return data
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return JsonResponse(
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": "درخواست بدون توکن CSRF معتبر فرستاده شده است؛ صفحه را دوباره بارگذاری کنید.",
+                    "extensions": {"code": ErrorCode.FORBIDDEN.value, "reason": "CSRF"},
+                }
+            ],
+        },
+        status=403,
+    )
+
+
+# ensure_csrf_cookie: a GET (GraphiQL, or a client's first call) hands out the token that
+# cookie-session clients send back in X-CSRFToken.
+graphql_view = ensure_csrf_cookie(
+    ManaGraphQLView.as_view(
+        schema=schema,
+        graphql_ide="graphiql" if settings.MANA["GRAPHIQL"] else None,
+        multipart_uploads_enabled=True,
+    )
+)

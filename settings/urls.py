@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from schema.views import graphql_view
+
+admin.site.site_header = "پیشخوان مدیریت سکوی معنا"
+admin.site.site_title = "سکوی معنا"
+admin.site.index_title = "مدیریت"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("graphql/", graphql_view, name="graphql"),
+]

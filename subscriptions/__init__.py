@@ -1,0 +1,1 @@
+"""Live updates over WebSocket (graphql-transport-ws), served by Channels."""

@@ -1,0 +1,84 @@
+"""Fixtures: a GraphQL client over the real HTTP endpoint, and the demo data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from models.demo import DEMO_PASSWORD, load_demo
+
+
+class GraphQLClient:
+    """POSTs GraphQL documents to /graphql/ exactly as a browser or integrator would."""
+
+    def __init__(self, client: Client | None = None) -> None:
+        self.http = client or Client()
+
+    def login(self, national_code: str, password: str = DEMO_PASSWORD) -> dict:
+        result = self.execute(
+            "mutation($input: LoginInput!) { login(input: $input) "
+            "{ errors { field code message } me { user { nationalCode } } } }",
+            {"input": {"nationalCode": national_code, "password": password}},
+        )
+        assert result["data"]["login"]["errors"] == [], result
+        return result
+
+    def post(self, query: str, variables: dict | None = None):
+        body = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        return self.http.post("/graphql/", data=json.dumps(body), content_type="application/json")
+
+    def execute(self, query: str, variables: dict | None = None) -> dict:
+        response = self.post(query, variables)
+        assert response.status_code in (200, 400), response.content
+        return response.json()
+
+    def data(self, query: str, variables: dict | None = None) -> dict:
+        result = self.execute(query, variables)
+        assert "errors" not in result, result["errors"]
+        return result["data"]
+
+    def error_codes(self, query: str, variables: dict | None = None) -> list[str]:
+        result = self.execute(query, variables)
+        assert result.get("errors"), result
+        return [error["extensions"]["code"] for error in result["errors"]]
+
+
+@pytest.fixture
+def gql() -> GraphQLClient:
+    return GraphQLClient()
+
+
+@pytest.fixture
+def demo(db) -> None:
+    load_demo()
+
+
+@pytest.fixture
+def count_queries():
+    """Exact SQL query count of a block; the statements are printed when an assertion fails."""
+
+    class Counter:
+        def __init__(self) -> None:
+            self.context = CaptureQueriesContext(connection)
+
+        def __enter__(self):
+            self.context.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            self.context.__exit__(*exc)
+
+        @property
+        def count(self) -> int:
+            return len(self.context.captured_queries)
+
+        def sql(self) -> str:
+            return "\n".join(q["sql"] for q in self.context.captured_queries)
+
+    return Counter
