@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from models.geography import Province
+from models.geography import Province, ensure_provinces
 from models.indicators import Assignment, ComparisonType, Indicator, IndicatorKind, IndicatorNature, RollupRule
 from models.jalali import parse_jalali
 from models.organization import Organization, OrganizationKind
@@ -223,6 +223,7 @@ PEOPLE = [
 
 
 def _organizations() -> dict[str, Organization]:
+    ensure_provinces()
     provinces = {p.code: p for p in Province.objects.all()}
     by_code: dict[str, Organization] = {}
     for code, name, kind, parent_code, province_code in ORGANIZATIONS:

@@ -49,3 +49,9 @@ class Province(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def ensure_provinces(province_model=Province) -> None:
+    """Create the 31 provinces where missing (the migration, and demo loads after a flush)."""
+    for code, name in PROVINCES:
+        province_model.objects.update_or_create(code=code, defaults={"name": name})

@@ -34,10 +34,13 @@ def active_role_for(user: User, preferred_id: int | None) -> RoleAssignment | No
     return roles.order_by("id").first()
 
 
-def viewer_from_request(request: HttpRequest) -> Viewer:
-    """Runs once per request (sync: it touches the session and the database)."""
-    user = request.user
-    if not user.is_authenticated or not user.is_active:
+def viewer_for(user, session) -> Viewer:
+    """Runs once per request or WebSocket connection (sync: it touches the session and the database)."""
+    if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
-    role = active_role_for(user, request.session.get(ACTIVE_ROLE_SESSION_KEY))
+    role = active_role_for(user, session.get(ACTIVE_ROLE_SESSION_KEY) if session is not None else None)
     return Viewer(user=user, active_role=role)
+
+
+def viewer_from_request(request: HttpRequest) -> Viewer:
+    return viewer_for(request.user, request.session)

@@ -22,6 +22,8 @@ from permissions.viewer import Viewer
 
 # (tree_id, lft, rght) of an organization: enough to find its ancestors.
 TreePosition = tuple[int, int, int]
+# (tree_id, lft, rght, organization kind or None): an organization's descendants, maybe of one kind.
+DescendantsKey = tuple[int, int, int, str | None]
 # (organization pk, period pk, indicator kind or None)
 AssignmentKey = tuple[int, int, str | None]
 
@@ -30,6 +32,8 @@ class Loaders:
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
         self.ancestors = DataLoader(load_fn=sync_to_async(self._ancestors))
+        self.descendants = DataLoader(load_fn=sync_to_async(self._descendants))
+        self.organization = DataLoader(load_fn=sync_to_async(self._organizations))
         self.assignments = DataLoader(load_fn=sync_to_async(self._assignments))
         self.referral_progress = DataLoader(load_fn=sync_to_async(self._referral_progress))
 
@@ -44,6 +48,36 @@ class Loaders:
             [o for o in candidates if o.tree_id == tree_id and o.lft < lft and o.rght > rght]
             for tree_id, lft, rght in positions
         ]
+
+    def _descendants(self, keys: list[DescendantsKey]) -> list[list[Organization]]:
+        ranges = reduce(
+            or_,
+            (
+                Q(tree_id=tree_id, lft__gt=lft, rght__lt=rght) & (Q(kind=kind) if kind else Q())
+                for tree_id, lft, rght, kind in set(keys)
+            ),
+        )
+        candidates = list(
+            scope.restrict_organizations(Organization.objects.filter(ranges), self.viewer)
+            .select_related("province")
+            .order_by("tree_id", "lft")
+        )
+        return [
+            [
+                o
+                for o in candidates
+                if o.tree_id == tree_id and o.lft > lft and o.rght < rght and (kind is None or o.kind == kind)
+            ]
+            for tree_id, lft, rght, kind in keys
+        ]
+
+    def _organizations(self, pks: list[int]) -> list[Organization | None]:
+        """Organizations by pk, None where out of scope: forward foreign keys (``parent``,
+        ``Assignment.organization``, ``User.organization``) of rows that did not come through the
+        optimizer (loader results, ``me``) resolve here, so they never step outside the scope."""
+        rows = scope.restrict_organizations(Organization.objects.filter(pk__in=set(pks)), self.viewer)
+        found = {o.pk: o for o in rows.select_related("province")}
+        return [found.get(pk) for pk in pks]
 
     def _assignments(self, keys: list[AssignmentKey]) -> list[list[Assignment]]:
         wanted = reduce(

@@ -30,11 +30,12 @@ def _parse_jalali_literal(node, _variables=None) -> datetime.date:
     return _parse_jalali(node.value)
 
 
+# Every ``datetime.date`` field and argument is a JalaliDate (see StrawberryConfig.scalar_map).
 JalaliDate = strawberry.scalar(
-    datetime.date,
     name="JalaliDate",
     description='A Jalali (Solar Hijri) date: "1402/10/10"; accepts "1402-10-10" and Persian digits.',
     serialize=format_jalali,
     parse_value=_parse_jalali,
     parse_literal=_parse_jalali_literal,
 )
+SCALAR_MAP = {datetime.date: JalaliDate}

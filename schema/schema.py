@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 import strawberry
 import strawberry_django
 from django.conf import settings
@@ -15,7 +13,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from resolvers import auth, me, nodes, organizations
 from schema.connection import ManaConnection
 from schema.enums import OrganizationKindEnum
-from schema.scalars import JalaliDate
+from schema.scalars import SCALAR_MAP
 from schema.types.auth import LoginInput, LoginPayload, LogoutPayload
 from schema.types.organization import OrganizationNode
 from schema.types.period import EvaluationPeriodNode
@@ -80,8 +78,7 @@ schema = ManaSchema(
     query=Query,
     mutation=Mutation,
     types=list(NODE_TYPES.values()),
-    scalar_overrides={datetime.date: JalaliDate},
-    config=StrawberryConfig(auto_camel_case=True),
+    config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[
         DjangoOptimizerExtension,
         lambda: QueryDepthLimiter(max_depth=settings.MANA["MAX_QUERY_DEPTH"]),

@@ -1,10 +1,10 @@
 """WebSocket routes: GraphQL over ``graphql-transport-ws`` at the same path as HTTP."""
 
 from django.urls import re_path
-from strawberry.channels import GraphQLWSConsumer
 
 from schema.schema import schema
+from subscriptions.consumers import ManaGraphQLWSConsumer
 
 websocket_urlpatterns = [
-    re_path(r"^graphql/?$", GraphQLWSConsumer.as_asgi(schema=schema)),
+    re_path(r"^graphql/?$", ManaGraphQLWSConsumer.as_asgi(schema=schema)),
 ]

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 def load_provinces(apps, schema_editor):
-    from models.geography import PROVINCES
+    from models.geography import ensure_provinces
 
-    Province = apps.get_model("mana", "Province")
-    for code, name in PROVINCES:
-        Province.objects.update_or_create(code=code, defaults={"name": name})
+    ensure_provinces(apps.get_model("mana", "Province"))
 
 
 class Migration(migrations.Migration):

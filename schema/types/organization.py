@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 import strawberry_django
-from django.db.models import QuerySet
 from strawberry import Info, relay
 
 from models.organization import Organization
@@ -39,10 +38,17 @@ class OrganizationNode(relay.Node):
     kind: OrganizationKindEnum
     level: int
     province: ProvinceNode | None
-    parent: OrganizationNode | None
     children: list[OrganizationNode]
 
     get_queryset = scoped(scope.restrict_organizations)
+
+    @strawberry_django.field(only=["parent_id"], description="The parent unit; null at the top of the viewer's scope.")
+    async def parent(self, info: Info) -> OrganizationNode | None:
+        # Through the scoped loader, not the foreign key: rows that came from a loader or from `me`
+        # are not prefetched by the optimizer, and a plain `self.parent` would step out of scope.
+        if self.parent_id is None:
+            return None
+        return await info.context.loaders.organization.load(self.parent_id)
 
     @strawberry_django.field(
         only=TREE_FIELDS, description="From the root down to the parent, within the viewer's scope."
@@ -53,11 +59,11 @@ class OrganizationNode(relay.Node):
     @strawberry_django.connection(
         ManaConnection[Annotated["OrganizationNode", strawberry.lazy("schema.types.organization")]], only=TREE_FIELDS
     )
-    def descendants(self, info: Info, kind: OrganizationKindEnum | None = None) -> QuerySet[Organization]:
-        queryset = Organization.objects.filter(tree_id=self.tree_id, lft__gt=self.lft, rght__lt=self.rght)
-        if kind is not None:
-            queryset = queryset.filter(kind=kind)
-        return queryset  # scoped by get_queryset, like every OrganizationNode list
+    async def descendants(self, info: Info, kind: OrganizationKindEnum | None = None) -> list[OrganizationNode]:
+        # Batched over every organization of the list (one query, scoped in the loader), then
+        # paginated over the list, like `assignments`.
+        key = (self.tree_id, self.lft, self.rght, kind.value if kind else None)
+        return await info.context.loaders.descendants.load(key)
 
     @strawberry_django.connection(
         ManaConnection[Annotated["AssignmentNode", strawberry.lazy("schema.types.indicator")]]
