@@ -13,16 +13,21 @@ from django.db import models as db_models
 from django.utils import timezone
 from guardian.admin import GuardedModelAdminMixin
 from mptt.admin import MPTTModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
 from models.admin_forms import JALALI_DATE_OVERRIDES, UserAddForm, UserEditForm
 from models.evaluations import Evaluation
 from models.geography import Province
 from models.indicators import Assignment, Indicator
 from models.jalali import format_jalali
-from models.object_permissions import OrganizationGroupObjectPermission, OrganizationUserObjectPermission
+from models.object_permissions import (
+    OrganizationGroupObjectPermission,
+    OrganizationUserObjectPermission,
+    ReferralUserObjectPermission,
+)
 from models.organization import Organization
 from models.periods import EvaluationPeriod
-from models.referrals import Evidence, Performance, Referral, ReferralEvent
+from models.referrals import Evidence, Performance, ProvincialSlice, Referral, ReferralEvent
 from models.requests import NonApplicabilityRequest, Proposal, RegistrationRequest
 from models.text import normalize_for_search
 from models.users import RoleAssignment, User
@@ -95,6 +100,15 @@ class OrganizationUserObjectPermissionAdmin(JalaliModelAdmin):
     autocomplete_fields = ("user", "content_object")
 
 
+@admin.register(ReferralUserObjectPermission)
+class ReferralUserObjectPermissionAdmin(JalaliModelAdmin):
+    list_display = ("user", "permission", "content_object")
+    list_filter = ("permission",)
+    search_fields = ("user__national_code", "user__last_name", "content_object__assignment__indicator__title")
+    list_select_related = ("user", "permission", "content_object__assignment__indicator")
+    autocomplete_fields = ("user", "content_object")
+
+
 @admin.register(OrganizationGroupObjectPermission)
 class OrganizationGroupObjectPermissionAdmin(JalaliModelAdmin):
     list_display = ("group", "permission", "content_object")
@@ -143,6 +157,10 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_inline_instances(self, request, obj=None):
+        # The add page asks only for credentials, like Django's; roles follow on the change page.
+        return super().get_inline_instances(request, obj) if obj is not None else []
 
 
 @admin.register(RoleAssignment)
@@ -203,6 +221,12 @@ class ReferralEventInline(admin.TabularInline):
         return False
 
 
+class ProvincialSliceInline(admin.TabularInline):
+    model = ProvincialSlice
+    extra = 0
+    autocomplete_fields = ("province",)
+
+
 @admin.register(Referral)
 class ReferralAdmin(JalaliModelAdmin):
     list_display = ("assignment", "referrer", "assignee", "organization", "province", "deadline_jalali", "status")
@@ -220,7 +244,7 @@ class ReferralAdmin(JalaliModelAdmin):
     autocomplete_fields = ("assignment", "parent", "referrer", "assignee", "organization", "province")
     # The workflow owns status and version (optimistic lock); an admin edit must not skip it.
     readonly_fields = ("status", "version", "created_at", "updated_at")
-    inlines = (ReferralEventInline,)
+    inlines = (ProvincialSliceInline, ReferralEventInline)
 
     deadline_jalali = jalali_column("deadline", "مهلت")
 
@@ -234,12 +258,24 @@ class ReferralEventAdmin(JalaliModelAdmin):
 
     at_jalali = jalali_column("at", "زمان")
 
-    # History is written once: viewable, never edited or added by hand.
+    # History is written once (ReferralEvent refuses updates and deletes): viewable, nothing more.
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ProvincialSlice)
+class ProvincialSliceAdmin(JalaliModelAdmin):
+    list_display = ("referral", "province", "target", "weight")
+    list_filter = ("province",)
+    search_fields = ("referral__assignment__indicator__title", "province__name")
+    list_select_related = ("referral__assignment__indicator", "referral__assignment__organization", "province")
+    autocomplete_fields = ("referral", "province")
 
 
 class EvidenceInline(admin.TabularInline):
@@ -253,11 +289,16 @@ class EvidenceInline(admin.TabularInline):
 
 
 @admin.register(Performance)
-class PerformanceAdmin(JalaliModelAdmin):
+class PerformanceAdmin(SimpleHistoryAdmin, JalaliModelAdmin):
+    # SimpleHistoryAdmin adds the «تاریخچه» page listing every saved version (HistoricalPerformance).
     list_display = ("referral", "value", "is_registry_based", "version", "updated_at_jalali")
     list_filter = ("is_registry_based", "has_strategic_plan", "has_information_system")
     search_fields = ("referral__assignment__indicator__title", "comments")
-    list_select_related = ("referral__assignment__indicator", "referral__assignment__organization", "referral__assignee")
+    list_select_related = (
+        "referral__assignment__indicator",
+        "referral__assignment__organization",
+        "referral__assignee",
+    )
     autocomplete_fields = ("referral", "updated_by")
     readonly_fields = ("version", "updated_at")
     inlines = (EvidenceInline,)

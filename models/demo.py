@@ -219,7 +219,44 @@ PEOPLE = [
         [(Role.SELF_EVALUATOR, "MOE-HQ"), (Role.SELF_EVALUATOR, "MOE-TAVANIR")],
         False,
     ),
+    # فاطمه فرهاد's subordinates: the people she refers to, at headquarters and in two provinces.
+    (
+        "0010000100",
+        "امیر",
+        "صادقی",
+        "کارشناس برنامه‌ریزی",
+        "MOE-HQ",
+        "09120000100",
+        "0032054009",
+        [(Role.SELF_EVALUATOR, "MOE-HQ")],
+        False,
+    ),
+    (
+        "0010000119",
+        "محمد",
+        "حسینی",
+        "کارشناس ارزیابی استان تهران",
+        "MOE-TAVANIR-THR",
+        "09120000119",
+        "0032054009",
+        [(Role.SELF_EVALUATOR, "MOE-TAVANIR-THR")],
+        False,
+    ),
+    (
+        "0010000127",
+        "نرگس",
+        "جعفری",
+        "کارشناس ارزیابی استان اصفهان",
+        "MOE-TAVANIR-ESF",
+        "09120000127",
+        "0032054009",
+        [(Role.SELF_EVALUATOR, "MOE-TAVANIR-ESF")],
+        False,
+    ),
 ]
+
+MAIN_LEADER = "0010000021"
+FIRST_REFERRAL_INDICATOR = "MOE-01"
 
 
 def _organizations() -> dict[str, Organization]:
@@ -354,6 +391,26 @@ def _registration_requests(organizations: dict[str, Organization], people: dict[
         )
 
 
+def _first_referral(people: dict[str, User], period: EvaluationPeriod) -> None:
+    """The main leader has referred the villages indicator to فاطمه فرهاد, so her inbox has work;
+    the other six wait in the main leader's organization view to be referred."""
+    from models.workflow import refer
+
+    assignment = Assignment.objects.get(indicator__code=FIRST_REFERRAL_INDICATOR, period=period)
+    if assignment.referrals.exists():
+        return
+    leader = people[MAIN_LEADER]
+    refer(
+        actor=leader,
+        role=RoleAssignment.objects.get(user=leader, role=Role.MAIN_LEADER),
+        source=assignment,
+        assignee=people["0032054009"],
+        deadline=parse_jalali("1402/11/15"),
+        has_provincial_breakdown=True,
+        breakdown_by="ASSIGNEE",
+    )
+
+
 @transaction.atomic
 def load_demo() -> dict[str, int]:
     organizations = _organizations()
@@ -361,6 +418,7 @@ def load_demo() -> dict[str, int]:
     period = _period()
     _indicators_and_assignments(organizations, period)
     _registration_requests(organizations, people)
+    _first_referral(people, period)
     return {
         "organizations": len(organizations),
         "people": len(people),

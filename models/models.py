@@ -3,10 +3,14 @@
 from models.evaluations import Evaluation
 from models.geography import Province
 from models.indicators import Assignment, Indicator
-from models.object_permissions import OrganizationGroupObjectPermission, OrganizationUserObjectPermission
+from models.object_permissions import (
+    OrganizationGroupObjectPermission,
+    OrganizationUserObjectPermission,
+    ReferralUserObjectPermission,
+)
 from models.organization import Organization
 from models.periods import EvaluationPeriod
-from models.referrals import Evidence, Performance, Referral, ReferralEvent
+from models.referrals import Evidence, Performance, ProvincialSlice, Referral, ReferralEvent
 from models.requests import NonApplicabilityRequest, Proposal, RegistrationRequest
 from models.users import RoleAssignment, User
 
@@ -23,8 +27,10 @@ __all__ = [
     "Performance",
     "Proposal",
     "Province",
+    "ProvincialSlice",
     "Referral",
     "ReferralEvent",
+    "ReferralUserObjectPermission",
     "RegistrationRequest",
     "RoleAssignment",
     "User",

@@ -22,3 +22,13 @@ class OrganizationGroupObjectPermission(GroupObjectPermissionBase):
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = "مجوز گروه روی دستگاه"
         verbose_name_plural = "مجوزهای گروه‌ها روی دستگاه‌ها"
+
+
+class ReferralUserObjectPermission(UserObjectPermissionBase):
+    """The assignee's ``change_referral`` and every referrer's ``view_referral`` up the chain."""
+
+    content_object = models.ForeignKey("mana.Referral", on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "مجوز کاربر روی ارجاع"
+        verbose_name_plural = "مجوزهای کاربران روی ارجاع‌ها"

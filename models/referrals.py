@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from models.indicators import ReferralStatus
 
@@ -93,6 +94,41 @@ class ReferralEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
 
+    def save(self, *args, **kwargs) -> None:
+        # History is evidence: an event is written once and never rewritten.
+        if self.pk is not None:
+            raise ValueError("A referral event is immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A referral event is immutable.")
+
+
+class ProvincialSlice(models.Model):
+    """One province's share (برش استانی) of a referral's target, before or after it is referred."""
+
+    referral = models.ForeignKey("mana.Referral", on_delete=models.CASCADE, related_name="slices")
+    province = models.ForeignKey("mana.Province", verbose_name="استان", on_delete=models.PROTECT, related_name="+")
+    target = models.DecimalField("هدف برش", max_digits=18, decimal_places=4)
+    # Used only by the weighted-average roll-up; 1 elsewhere.
+    weight = models.DecimalField("وزن برش", max_digits=18, decimal_places=4, default=1)
+
+    class Meta:
+        verbose_name = "برش استانی"
+        verbose_name_plural = "برش‌های استانی"
+        ordering = ["province__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "province"],
+                name="slice_once_per_province",
+                violation_error_message="برای این استان پیش‌تر برش ثبت شده است.",
+            ),
+            models.CheckConstraint(name="slice_weight_positive", condition=Q(weight__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province} — {self.target}"
+
 
 class Performance(models.Model):
     """The «جزئیات عملکرد» page of a referral."""
@@ -110,6 +146,8 @@ class Performance(models.Model):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey("mana.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Every saved version, with who saved it (django-simple-history; see the README).
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = "عملکرد"
@@ -125,7 +163,8 @@ class Evidence(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     # Generated name under PRIVATE_MEDIA_ROOT; never derived from what the user sent.
-    storage_name = models.CharField(max_length=100, unique=True)
+    # Not unique: approving a submission carries its evidence up the chain as rows naming the same file.
+    storage_name = models.CharField(max_length=100)
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey("mana.User", on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)

@@ -91,3 +91,34 @@ def restrict_role_assignments(queryset: QuerySet, viewer: Viewer) -> QuerySet:
 def restrict_public(queryset: QuerySet, viewer: Viewer) -> QuerySet:
     """Reference data (provinces, periods) every signed-in user may read."""
     return queryset if viewer.is_authenticated else queryset.none()
+
+
+def _referral_grant(viewer: Viewer, prefix: str = ""):
+    from models.object_permissions import ReferralUserObjectPermission
+
+    return ReferralUserObjectPermission.objects.filter(
+        user_id=viewer.user.pk,
+        permission__codename="view_referral",
+        permission__content_type__app_label="mana",
+        content_object_id=OuterRef(f"{prefix}pk" if not prefix else f"{prefix}id"),
+    )
+
+
+def restrict_referrals(queryset: QuerySet, viewer: Viewer) -> QuerySet:
+    """Referrals are seen by their assignee and by everyone above them in the chain (guardian
+    ``view_referral``, granted as the chain is built: permissions.referral_grants)."""
+    if not viewer.is_authenticated:
+        return queryset.none()
+    return queryset.filter(Exists(_referral_grant(viewer)))
+
+
+def restrict_performances(queryset: QuerySet, viewer: Viewer) -> QuerySet:
+    if not viewer.is_authenticated:
+        return queryset.none()
+    return queryset.filter(Exists(_referral_grant(viewer, "referral__")))
+
+
+def restrict_evidence(queryset: QuerySet, viewer: Viewer) -> QuerySet:
+    if not viewer.is_authenticated:
+        return queryset.none()
+    return queryset.filter(Exists(_referral_grant(viewer, "performance__referral__")))

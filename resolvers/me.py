@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from asgiref.sync import sync_to_async
 from strawberry import Info
 
@@ -30,6 +32,9 @@ async def me(info: Info) -> Me:
     return await sync_to_async(_me)(viewer)
 
 
-def periods(info: Info):
+def periods(info: Info, on: datetime.date | None = None):
     viewer = require_viewer(info)
-    return scope.restrict_public(EvaluationPeriod.objects.order_by("-start_date"), viewer)
+    queryset = EvaluationPeriod.objects.order_by("-start_date")
+    if on is not None:
+        queryset = queryset.filter(start_date__lte=on, end_date__gte=on)
+    return scope.restrict_public(queryset, viewer)

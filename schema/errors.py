@@ -87,6 +87,8 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+INVALID_DOCUMENT_MESSAGE = "درخواست GraphQL با طرح (schema) سازگار نیست یا نگارش آن نادرست است."
+INVALID_VARIABLES_MESSAGE = "مقدار متغیرهای درخواست با نوع اعلام‌شده آن‌ها سازگار نیست."
 INTERNAL_MESSAGE = "خطای داخلی رخ داد؛ لطفاً دوباره تلاش کنید یا با پشتیبانی تماس بگیرید."
 
 
@@ -110,8 +112,11 @@ def format_error(error: GraphQLError) -> dict:
         if error.original_error is None:
             # Raised by graphql-core itself: syntax, unknown field, wrong argument type.
             code = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
-        elif isinstance(error.original_error, ValueError) and error.path is None:
+            formatted["message"] = f"{INVALID_DOCUMENT_MESSAGE} ({error.message})"
+        elif isinstance(error.original_error, ValueError | GraphQLError) and error.path is None:
+            # Variables that do not fit their declared types (graphql-core's coercion errors).
             code = ErrorCode.BAD_USER_INPUT.value
+            formatted["message"] = f"{INVALID_VARIABLES_MESSAGE} ({error.message})"
         else:
             logger.error("Unexpected error in GraphQL execution", exc_info=error.original_error)
             formatted["message"] = INTERNAL_MESSAGE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import strawberry
 import strawberry_django
 from django.conf import settings
@@ -35,9 +37,9 @@ class Query:
     async def me(self, info: Info) -> Me | None:
         return await me.me(info)
 
-    @strawberry_django.field(description="Evaluation periods, newest first.")
-    def periods(self, info: Info) -> list[EvaluationPeriodNode]:
-        return me.periods(info)
+    @strawberry_django.field(description="Evaluation periods, newest first; `on`: only those that include that day.")
+    def periods(self, info: Info, on: datetime.date | None = None) -> list[EvaluationPeriodNode]:
+        return me.periods(info, on=on)
 
     @strawberry_django.connection(
         ManaConnection[OrganizationNode],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from asgiref.sync import sync_to_async
+from cross_web import HTTPException
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -14,8 +15,29 @@ from schema.errors import ErrorCode, format_error
 from schema.loaders import Loaders
 from schema.schema import schema
 
+BAD_REQUEST_MESSAGE = "درخواست GraphQL معتبر نیست؛ بدنه باید JSON با کلید «query» باشد."
+
 
 class ManaGraphQLView(AsyncGraphQLView):
+    async def dispatch(self, request: HttpRequest, *args, **kwargs):
+        try:
+            return await self.run(request=request)
+        except HTTPException as error:
+            # Unparsable body, no query, mutation over GET…: answered in the GraphQL error format
+            # (strawberry's default is a bare text/plain line without a code).
+            return JsonResponse(
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": BAD_REQUEST_MESSAGE,
+                            "extensions": {"code": ErrorCode.BAD_USER_INPUT.value, "reason": error.reason},
+                        }
+                    ],
+                },
+                status=error.status_code,
+            )
+
     async def get_context(self, request: HttpRequest, response) -> ManaContext:
         viewer = await sync_to_async(viewer_from_request)(request)
         return ManaContext(request=request, response=response, viewer=viewer, loaders=Loaders(viewer))
@@ -41,6 +63,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
             ],
         },
         status=403,
+        json_dumps_params={"ensure_ascii": False},
     )
 
 

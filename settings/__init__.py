@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "mptt",
     "guardian",
+    "simple_history",
     "channels",
     "strawberry_django",
 ]
@@ -157,7 +158,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("MANA_STATIC_ROOT", VAR_DIR / "static"))
+if not PRODUCTION:
+    # WhiteNoise expects the folder collectstatic fills; in development the finders serve the files.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -167,7 +172,8 @@ STORAGES = {
     },
 }
 # Evidence files live outside every public path; they are served only through checked views.
-PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("MANA_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+EVIDENCE_MAX_BYTES = int(os.environ.get("MANA_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from resolvers.downloads import evidence_download
 from schema.views import graphql_view
 
 admin.site.site_header = "پیشخوان مدیریت سکوی معنا"
@@ -10,4 +11,5 @@ admin.site.index_title = "مدیریت"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", graphql_view, name="graphql"),
+    path("evidence/<int:pk>/<str:name>", evidence_download, name="evidence-download"),
 ]

@@ -49,6 +49,12 @@ class GraphQLClient:
         return [error["extensions"]["code"] for error in result["errors"]]
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness protects real passwords; in tests it only costs minutes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def gql() -> GraphQLClient:
     return GraphQLClient()

@@ -13,14 +13,19 @@ from schema.context import viewer_of
 Restriction = Callable[[QuerySet, Viewer], QuerySet]
 
 
-def scoped(restriction: Restriction):
+def scoped(restriction: Restriction, ordering: tuple[str, ...] = ()):
     """A ``get_queryset`` classmethod for a strawberry-django type.
 
     strawberry-django calls it for root connections, ``node``/``nodes`` and (through the
-    optimizer's prefetches) nested edges, so all of them see the same rows.
+    optimizer's prefetches) nested edges, so all of them see the same rows. ``ordering`` applies
+    where the queryset has none (strawberry-django would otherwise fall back to the primary key,
+    so a nested list's order would depend on the path that fetched it).
     """
 
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return restriction(queryset, viewer_of(info))
+        queryset = restriction(queryset, viewer_of(info))
+        if ordering and not queryset.ordered:
+            queryset = queryset.order_by(*ordering)
+        return queryset
 
     return classmethod(get_queryset)

@@ -40,7 +40,7 @@ class OrganizationNode(relay.Node):
     province: ProvinceNode | None
     children: list[OrganizationNode]
 
-    get_queryset = scoped(scope.restrict_organizations)
+    get_queryset = scoped(scope.restrict_organizations, ordering=("tree_id", "lft"))
 
     @strawberry_django.field(only=["parent_id"], description="The parent unit; null at the top of the viewer's scope.")
     async def parent(self, info: Info) -> OrganizationNode | None:

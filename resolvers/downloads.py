@@ -1,0 +1,31 @@
+"""Evidence downloads: the only way a stored file leaves the server, after a scope check."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+
+from models.evidence_files import storage_path
+from models.referrals import Evidence
+from permissions import scope
+from permissions.viewer import viewer_from_request
+
+
+def evidence_download(request: HttpRequest, pk: int, name: str):
+    viewer = viewer_from_request(request)
+    if not viewer.is_authenticated:
+        return JsonResponse(
+            {"errors": [{"message": "ابتدا وارد سامانه شوید.", "extensions": {"code": "UNAUTHENTICATED"}}]},
+            status=401,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    # Out of scope and non-existent answer alike: 404.
+    evidence = scope.restrict_evidence(Evidence.objects.filter(pk=pk, file_name=name), viewer).first()
+    if evidence is None:
+        raise Http404("مستند پیدا نشد.")
+    path = storage_path(evidence.storage_name)
+    if not path.exists():
+        raise Http404("مستند پیدا نشد.")
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=evidence.file_name)
+    response["Content-Type"] = evidence.content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,175 @@
+"""The referral chain, performance and evidence as the API shows them."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+import strawberry_django
+from django.urls import reverse
+from strawberry import Info, relay
+
+from models.inbox import OPEN_STATUSES, inbox_action
+from models.progress import today_in_tehran
+from models.referrals import Evidence, Performance, ProvincialSlice, Referral, ReferralEvent
+from models.scoring import score
+from permissions import scope
+from schema.enums import BreakdownByEnum, ReferralStatusEnum
+from schema.types.base import scoped
+from schema.types.geography import ProvinceNode
+from schema.types.organization import OrganizationNode
+from schema.types.user import UserNode
+
+if TYPE_CHECKING:
+    from schema.types.indicator import AssignmentNode
+
+AssignmentRef = Annotated["AssignmentNode", strawberry.lazy("schema.types.indicator")]
+
+
+@strawberry_django.type(Evidence, name="Evidence")
+class EvidenceNode(relay.Node):
+    file_name: str
+    content_type: str
+    size: int
+    uploaded_at: datetime.datetime
+
+    @strawberry_django.field(
+        only=["pk", "file_name"], description="Download address; checked against the viewer's scope."
+    )
+    def url(self) -> str:
+        return reverse("evidence-download", args=[self.pk, self.file_name])
+
+    get_queryset = scoped(scope.restrict_evidence, ordering=("id",))
+
+
+@strawberry.type(description="One change of a performance value: who, when, from what to what.")
+class PerformanceValueChange:
+    at: datetime.datetime
+    actor: UserNode | None
+    old_value: Decimal | None
+    new_value: Decimal | None
+
+
+@strawberry_django.type(Performance, name="Performance")
+class PerformanceNode(relay.Node):
+    value: Decimal | None
+    has_strategic_plan: bool
+    has_information_system: bool
+    comments: str | None
+    obstacles: str | None
+    improvement_solutions: str | None
+    partner_performance: str | None
+    is_registry_based: bool
+    registry_comments: str | None
+    evidence: list[EvidenceNode]
+    updated_at: datetime.datetime
+    version: int
+
+    get_queryset = scoped(scope.restrict_performances)
+
+    @strawberry_django.field(
+        select_related=["referral__assignment__indicator"],
+        only=[
+            "value",
+            "referral__target",
+            "referral__province_id",
+            "referral__assignment__target",
+            "referral__assignment__weight",
+            "referral__assignment__score_cap",
+            "referral__assignment__lower_bound",
+            "referral__assignment__upper_bound",
+            "referral__assignment__indicator__nature",
+        ],
+        description="The score of this value against this referral's target (models/scoring.py).",
+    )
+    def score(self) -> Decimal | None:
+        return referral_score(self.referral, self.value)
+
+    @strawberry_django.field(
+        prefetch_related=["history__history_user"],
+        description="Every saved change of the value, oldest first.",
+    )
+    def value_history(self) -> list[PerformanceValueChange]:
+        records = sorted(self.history.all(), key=lambda r: (r.history_date, r.history_id))
+        changes, previous = [], None
+        for record in records:
+            # The creation record counts only when it already carried a value.
+            created_with_value = record.history_type == "+" and record.value is not None
+            if created_with_value or (record.history_type != "+" and record.value != previous):
+                changes.append(
+                    PerformanceValueChange(
+                        at=record.history_date, actor=record.history_user, old_value=previous, new_value=record.value
+                    )
+                )
+            previous = record.value
+        return changes
+
+
+def referral_score(referral: Referral, value: Decimal | None) -> Decimal | None:
+    assignment = referral.assignment
+    # Bounds belong to the organization's target; a provincial slice is scored on its own target.
+    bounded = referral.province_id is None
+    return score(
+        value=value,
+        target=referral.target,
+        weight=assignment.weight,
+        cap=assignment.score_cap,
+        nature=assignment.indicator.nature,
+        lower_bound=assignment.lower_bound if bounded else None,
+        upper_bound=assignment.upper_bound if bounded else None,
+    )
+
+
+@strawberry_django.type(ReferralEvent, name="ReferralEvent")
+class ReferralEventType:
+    at: datetime.datetime
+    actor: UserNode
+    from_status: ReferralStatusEnum | None
+    to_status: ReferralStatusEnum
+    reason: str | None
+
+
+@strawberry_django.type(ProvincialSlice, name="ProvincialSlice")
+class ProvincialSliceType:
+    province: ProvinceNode
+    target: Decimal
+    weight: Decimal
+
+
+@strawberry_django.type(Referral, name="Referral")
+class ReferralNode(relay.Node):
+    assignment: AssignmentRef
+    parent: ReferralNode | None
+    children: list[ReferralNode]
+    referrer: UserNode
+    assignee: UserNode
+    organization: OrganizationNode
+    province: ProvinceNode | None
+    target: Decimal
+    deadline: datetime.date
+    has_provincial_breakdown: bool
+    breakdown_by: BreakdownByEnum | None
+    status: ReferralStatusEnum
+    version: int
+    performance: PerformanceNode | None
+    slices: list[ProvincialSliceType]
+    timeline: list[ReferralEventType] = strawberry_django.field(field_name="events")
+
+    get_queryset = scoped(scope.restrict_referrals, ordering=("id",))
+
+    @strawberry_django.field(only=["deadline"], description="Days until the deadline (negative when past).")
+    def days_left(self) -> int:
+        return (self.deadline - today_in_tehran()).days
+
+    @strawberry_django.field(only=["deadline", "status"], description="Past its deadline and not yet finished.")
+    def is_overdue(self) -> bool:
+        return self.status in OPEN_STATUSES and self.deadline < today_in_tehran()
+
+    @strawberry_django.field(
+        only=["referrer_id", "assignee_id", "status"],
+        description="What the inbox asks of the viewer: REGISTER_OR_REFER, CORRECT, REVIEW, WAIT, or null.",
+    )
+    def inbox_action(self, info: Info) -> str | None:
+        return inbox_action(self, info.context.viewer.user)
