@@ -332,7 +332,20 @@ def split_by_province(*, actor: User, referral_id: int, version: int, slices: Se
         return referral
 
 
-# --- register performance -----------------------------------------------------------------
+# --- register performance ---
+
+
+def _check_editable_by(referral: Referral, actor: User, not_assignee_message: str) -> None:
+    """The performance form is the assignee's while the referral is in their hands."""
+    if referral.assignee_id != actor.pk:
+        raise DomainError("NOT_ASSIGNEE", not_assignee_message, "referral")
+    if referral.status not in WITH_ASSIGNEE:
+        raise DomainError(
+            "INVALID_STATE", "این شاخص برای بررسی ارسال شده است و تا بازگشت قابل ویرایش نیست.", "referral"
+        )
+    # The guardian permission is the final word: an administrator may have withdrawn it.
+    if not actor.has_perm("mana.change_referral", referral):
+        raise DomainError("NOT_ASSIGNEE", not_assignee_message, "referral")
 
 
 def save_performance(*, actor: User, referral_id: int, version: int, changes: dict) -> Performance:
@@ -343,12 +356,7 @@ def save_performance(*, actor: User, referral_id: int, version: int, changes: di
     with transaction.atomic():
         referral = _lock(referral_id)
         _check_assignment_open(referral.assignment)
-        if referral.assignee_id != actor.pk or not actor.has_perm("mana.change_referral", referral):
-            raise DomainError("NOT_ASSIGNEE", "تنها ارجاع‌گیرنده می‌تواند عملکرد این شاخص را ثبت کند.", "referral")
-        if referral.status not in WITH_ASSIGNEE:
-            raise DomainError(
-                "INVALID_STATE", "این شاخص برای بررسی ارسال شده است و تا بازگشت قابل ویرایش نیست.", "referral"
-            )
+        _check_editable_by(referral, actor, "تنها ارجاع‌گیرنده می‌تواند عملکرد این شاخص را ثبت کند.")
         performance = Performance.objects.filter(referral=referral).first()
         current = performance.version if performance else 0
         if version != current:
@@ -380,12 +388,7 @@ def upload_evidence(*, actor: User, referral_id: int, file_name: str, uploaded) 
     with transaction.atomic():
         referral = _lock(referral_id)
         _check_assignment_open(referral.assignment)
-        if referral.assignee_id != actor.pk or not actor.has_perm("mana.change_referral", referral):
-            raise DomainError("NOT_ASSIGNEE", "تنها ارجاع‌گیرنده می‌تواند مستند این شاخص را بارگذاری کند.", "referral")
-        if referral.status not in WITH_ASSIGNEE:
-            raise DomainError(
-                "INVALID_STATE", "این شاخص برای بررسی ارسال شده است و تا بازگشت قابل ویرایش نیست.", "referral"
-            )
+        _check_editable_by(referral, actor, "تنها ارجاع‌گیرنده می‌تواند مستند این شاخص را بارگذاری کند.")
         # A new performance starts at version 0: uploading does not invalidate the form a client holds.
         performance, _ = Performance.objects.get_or_create(referral=referral, defaults={"version": 0})
         return store_evidence(actor=actor, performance=performance, file_name=file_name, extension=extension, data=data)
@@ -424,6 +427,7 @@ def _approve(referral: Referral, actor: User, version: int) -> None:
         # The main leader's approval of the top referral: the final registration.
         _transition(referral, actor, version, S.FINALIZED, "ثبت نهایی")
         Assignment.objects.filter(pk=referral.assignment_id).update(status=S.FINALIZED)
+        referral.assignment.status = S.FINALIZED
         return
     _transition(referral, actor, version, S.APPROVED)
     parent = _lock(referral.parent_id)

@@ -77,9 +77,24 @@ def restrict_indicators(queryset: QuerySet, viewer: Viewer) -> QuerySet:
 
 
 def restrict_users(queryset: QuerySet, viewer: Viewer) -> QuerySet:
+    """Oneself, one's approver and subordinates, the people of the units in scope, and the people
+    in the referral chains one sees (a referral's referrer and assignee must be nameable)."""
     if not viewer.is_authenticated:
         return queryset.none()
-    return queryset.filter(Q(pk=viewer.user.pk) | organization_scope(viewer, prefix="organization__"))
+    from models.referrals import Referral
+
+    in_visible_referral = Exists(
+        restrict_referrals(
+            Referral.objects.filter(Q(referrer_id=OuterRef("pk")) | Q(assignee_id=OuterRef("pk"))), viewer
+        )
+    )
+    return queryset.filter(
+        Q(pk=viewer.user.pk)
+        | Q(pk=viewer.user.approver_id)
+        | Q(approver_id=viewer.user.pk)
+        | organization_scope(viewer, prefix="organization__")
+        | in_visible_referral
+    )
 
 
 def restrict_role_assignments(queryset: QuerySet, viewer: Viewer) -> QuerySet:

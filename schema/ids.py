@@ -15,6 +15,9 @@ _NAMES = {
     "Assignment": "ابلاغ",
     "User": "کاربر",
     "RoleAssignment": "نقش",
+    "Referral": "ارجاع",
+    "Performance": "عملکرد",
+    "Evidence": "مستند",
 }
 
 

@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 from models.indicators import Assignment
 from models.organization import Organization
 from models.progress import referral_progress
+from models.referrals import Performance, Referral
 from permissions import scope
 from permissions.viewer import Viewer
 
@@ -36,6 +37,8 @@ class Loaders:
         self.organization = DataLoader(load_fn=sync_to_async(self._organizations))
         self.assignments = DataLoader(load_fn=sync_to_async(self._assignments))
         self.referral_progress = DataLoader(load_fn=sync_to_async(self._referral_progress))
+        self.assignment_referrals = DataLoader(load_fn=sync_to_async(self._assignment_referrals))
+        self.top_performance = DataLoader(load_fn=sync_to_async(self._top_performance))
 
     def _ancestors(self, positions: list[TreePosition]) -> list[list[Organization]]:
         ranges = reduce(or_, (Q(tree_id=tree_id, lft__lt=lft, rght__gt=rght) for tree_id, lft, rght in positions))
@@ -109,3 +112,19 @@ class Loaders:
             for org, progress in referral_progress(orgs, period, in_scope).items():
                 results[(org, period)] = progress
         return [results[key] for key in keys]
+
+    def _assignment_referrals(self, assignment_pks: list[int]) -> list[list[Referral]]:
+        rows = scope.restrict_referrals(Referral.objects.filter(assignment_id__in=assignment_pks), self.viewer)
+        grouped: dict[int, list[Referral]] = defaultdict(list)
+        for referral in rows.select_related("province").order_by("id"):
+            grouped[referral.assignment_id].append(referral)
+        return [grouped.get(pk, []) for pk in assignment_pks]
+
+    def _top_performance(self, assignment_pks: list[int]) -> list[Performance | None]:
+        """The performance registered on each assignment's top referral, if the viewer sees it."""
+        rows = scope.restrict_performances(
+            Performance.objects.filter(referral__assignment_id__in=assignment_pks, referral__parent__isnull=True),
+            self.viewer,
+        ).select_related("referral__assignment__indicator")
+        by_assignment = {performance.referral.assignment_id: performance for performance in rows}
+        return [by_assignment.get(pk) for pk in assignment_pks]

@@ -12,13 +12,15 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from resolvers import auth, me, nodes, organizations
+from resolvers import auth, inbox, me, nodes, organizations, workflow
 from schema.connection import ManaConnection
-from schema.enums import OrganizationKindEnum
+from schema.enums import OrganizationKindEnum, ReferralStatusEnum
 from schema.scalars import SCALAR_MAP
+from schema.types import workflow as io
 from schema.types.auth import LoginInput, LoginPayload, LogoutPayload
 from schema.types.organization import OrganizationNode
 from schema.types.period import EvaluationPeriodNode
+from schema.types.referral import ReferralNode
 from schema.types.registry import NODE_TYPES
 from schema.types.user import Me
 
@@ -57,6 +59,16 @@ class Query:
             info, search=search, kind=kind.value if kind else None, parent=parent, province=province
         )
 
+    @strawberry_django.connection(
+        ManaConnection[ReferralNode],
+        description=(
+            "The viewer's work in a period (کارپوشه): referrals assigned to them under the active role, "
+            "submissions waiting for their review, items returned to them; by deadline, then id."
+        ),
+    )
+    def inbox(self, info: Info, period: strawberry.ID, status: ReferralStatusEnum | None = None) -> list[ReferralNode]:
+        return inbox.inbox(info, period, status.value if status else None)
+
 
 @strawberry.type
 class Mutation:
@@ -67,6 +79,34 @@ class Mutation:
     @strawberry.mutation(description="End the session.")
     async def logout(self, info: Info) -> LogoutPayload:
         return await auth.logout(info)
+
+    @strawberry.mutation(description="Refer an assignment or one's own referral to a subordinate (ارجاع).")
+    async def refer(self, info: Info, input: io.ReferInput) -> io.ReferPayload:
+        return await workflow.refer(info, input)
+
+    @strawberry.mutation(description="Split one's referral into provincial slices (breakdown by the assignee).")
+    async def split_by_province(self, info: Info, input: io.SplitByProvinceInput) -> io.SplitByProvincePayload:
+        return await workflow.split_by_province(info, input)
+
+    @strawberry.mutation(description="Save the performance details (a draft; every version is kept).")
+    async def save_performance(self, info: Info, input: io.SavePerformanceInput) -> io.SavePerformancePayload:
+        return await workflow.save_performance(info, input)
+
+    @strawberry.mutation(description="Attach an evidence file (GraphQL multipart request): PDF, DOC, DOCX, XLS, XLSX.")
+    async def upload_evidence(self, info: Info, input: io.UploadEvidenceInput) -> io.UploadEvidencePayload:
+        return await workflow.upload_evidence(info, input)
+
+    @strawberry.mutation(description="اتمام عملیات: submit (assignee) or approve and send one level up (referrer).")
+    async def finish_referral(self, info: Info, input: io.FinishReferralInput) -> io.FinishReferralPayload:
+        return await workflow.finish_referral(info, input)
+
+    @strawberry.mutation(description="Return a received submission for correction, with a reason.")
+    async def return_referral(self, info: Info, input: io.ReturnReferralInput) -> io.ReturnReferralPayload:
+        return await workflow.return_referral(info, input)
+
+    @strawberry.mutation(description="Send the organization's finalized assignments to the senior leader.")
+    async def send_for_evaluation(self, info: Info, input: io.SendForEvaluationInput) -> io.SendForEvaluationPayload:
+        return await workflow.send_for_evaluation(info, input)
 
 
 class ManaSchema(strawberry.Schema):

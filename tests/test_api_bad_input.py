@@ -83,7 +83,7 @@ def test_malformed_global_id_is_invalid_id(gql, demo, bad_id):
 @pytest.mark.django_db
 def test_id_of_an_unknown_type_is_invalid_id(gql, demo):
     gql.login("0010000021")
-    assert gql.error_codes("query($id: ID!) { node(id: $id) { id } }", {"id": gid("Referral:1")}) == ["INVALID_ID"]
+    assert gql.error_codes("query($id: ID!) { node(id: $id) { id } }", {"id": gid("Invoice:1")}) == ["INVALID_ID"]
 
 
 @pytest.mark.django_db

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
+import strawberry
 import strawberry_django
-from strawberry import relay
+from strawberry import Info, relay
 
 from models.indicators import Assignment, Indicator
 from permissions import scope
+from schema.connection import ManaConnection
 from schema.enums import ComparisonTypeEnum, IndicatorKindEnum, IndicatorNatureEnum, ReferralStatusEnum
 from schema.types.base import scoped
 from schema.types.organization import OrganizationNode
 from schema.types.period import EvaluationPeriodNode
+
+if TYPE_CHECKING:
+    from schema.types.referral import PerformanceNode, ReferralNode
+
+ReferralRef = Annotated["ReferralNode", strawberry.lazy("schema.types.referral")]
+PerformanceRef = Annotated["PerformanceNode", strawberry.lazy("schema.types.referral")]
 
 
 @strawberry_django.type(Indicator, name="Indicator")
@@ -44,3 +53,20 @@ class AssignmentNode(relay.Node):
     status: ReferralStatusEnum
 
     get_queryset = scoped(scope.restrict_assignments)
+
+    @strawberry_django.connection(
+        ManaConnection[ReferralRef], description="The referral chain, as far as the viewer sees it."
+    )
+    async def referrals(self, info: Info) -> list[ReferralRef]:
+        return await info.context.loaders.assignment_referrals.load(self.pk)
+
+    @strawberry_django.field(description="The result registered for the organization (the top referral's).")
+    async def performance(self, info: Info) -> PerformanceRef | None:
+        return await info.context.loaders.top_performance.load(self.pk)
+
+    @strawberry_django.field(description="The score of that result (models/scoring.py).")
+    async def score(self, info: Info) -> Decimal | None:
+        from schema.types.referral import referral_score
+
+        performance = await info.context.loaders.top_performance.load(self.pk)
+        return None if performance is None else referral_score(performance.referral, performance.value)

@@ -4,6 +4,7 @@ from schema.types.geography import ProvinceNode
 from schema.types.indicator import AssignmentNode, IndicatorNode
 from schema.types.organization import OrganizationNode
 from schema.types.period import EvaluationPeriodNode
+from schema.types.referral import EvidenceNode, PerformanceNode, ReferralNode
 from schema.types.user import RoleAssignmentNode, UserNode
 
 NODE_TYPES = {
@@ -14,4 +15,7 @@ NODE_TYPES = {
     "Assignment": AssignmentNode,
     "User": UserNode,
     "RoleAssignment": RoleAssignmentNode,
+    "Referral": ReferralNode,
+    "Performance": PerformanceNode,
+    "Evidence": EvidenceNode,
 }
