@@ -124,9 +124,14 @@ def _check_slices_consistent(rule: str, parent_target: Decimal, slices: Sequence
         combined = combine(rule, targets, weights)
         raise DomainError(
             "SLICE_TARGETS_INCONSISTENT",
-            RULE_MESSAGES[rule].format(target=parent_target.normalize(), combined=combined.normalize()),
+            RULE_MESSAGES[rule].format(target=plain(parent_target), combined=plain(combined)),
             "slices",
         )
+
+
+def plain(value: Decimal) -> str:
+    """1300.0000 → «1300», 36.5000 → «36.5» (never scientific notation)."""
+    return format(value.normalize(), "f")
 
 
 def _record(referral: Referral, actor: User, from_status, to_status, reason: str = "") -> None:
@@ -468,7 +473,7 @@ def _roll_up_if_complete(parent: Referral, actor: User) -> None:
     performance, _ = Performance.objects.get_or_create(referral=parent, defaults={"version": 0})
     performance.value = value
     performance.comments = "تجمیع برش‌های استانی: " + "، ".join(
-        f"{s.province.name}: {values[s.province_id].normalize()}" for s in slices
+        f"{s.province.name}: {plain(values[s.province_id])}" for s in slices
     )
     performance.version += 1
     performance.updated_by = actor
