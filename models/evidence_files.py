@@ -27,7 +27,7 @@ CONTENT_TYPES = {
     "xls": "application/vnd.ms-excel",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-FILE_NAME = re.compile(r"^[A-Za-z0-9_-]+\.([A-Za-z]+)$")
+FILE_NAME = re.compile(r"[A-Za-z0-9_-]+\.([A-Za-z]+)")  # used with fullmatch: ``$`` would let "x.pdf\n" through
 # Word 97-2003 and Excel 97-2003 files are both OLE2 compound files; filetype tells them apart
 # only by a few internal markers that some producers do not write, so for these two the
 # container signature is what is required.
@@ -41,7 +41,7 @@ def storage_path(storage_name: str) -> Path:
 
 def check_file_name(name: str) -> str:
     """The lower-case extension of an acceptable file name; DomainError otherwise."""
-    match = FILE_NAME.match(name or "")
+    match = FILE_NAME.fullmatch(name or "")
     if not match or len(name) > MAX_NAME:
         raise DomainError(
             "FILE_NAME_INVALID",
@@ -71,7 +71,15 @@ def read_limited(uploaded) -> bytes:
 
 
 def _too_large(limit: int) -> DomainError:
-    return DomainError("FILE_TOO_LARGE", f"حجم فایل نباید از {limit // (1024 * 1024)} مگابایت بیشتر باشد.", "file")
+    return DomainError("FILE_TOO_LARGE", f"حجم فایل نباید از {_readable_size(limit)} بیشتر باشد.", "file")
+
+
+def _readable_size(size: int) -> str:
+    """``10 مگابایت``, ``1.5 مگابایت``, ``512 کیلوبایت``: never a limit rounded down to «0 مگابایت»."""
+    for unit, name in ((1024 * 1024, "مگابایت"), (1024, "کیلوبایت")):
+        if size >= unit:
+            return f"{round(size / unit, 1):g} {name}"
+    return f"{size} بایت"
 
 
 def check_content(extension: str, data: bytes) -> None:

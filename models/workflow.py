@@ -77,7 +77,8 @@ class SliceSpec:
 def _lock(referral_id: int) -> Referral:
     try:
         return (
-            Referral.objects.select_for_update()
+            # Only the referral row: PostgreSQL refuses FOR UPDATE on the outer-joined (nullable) parent.
+            Referral.objects.select_for_update(of=("self",))
             .select_related("assignment__period", "assignment__indicator", "parent")
             .get(pk=referral_id)
         )
@@ -491,10 +492,12 @@ def return_referral(*, actor: User, referral_id: int, version: int, reason: str)
             raise DomainError("NOT_REFERRER", "تنها ارجاع‌دهنده می‌تواند این شاخص را برگشت دهد.", "referral")
         if not (reason or "").strip():
             raise DomainError("REASON_REQUIRED", "دلیل برگشت برای اصلاح را بنویسید.", "reason")
-        if referral.status != S.SUBMITTED:
-            raise DomainError("INVALID_STATE", "تنها موردی که برای بررسی ارسال شده است برگشت‌پذیر است.", "referral")
+        # The version first: of two concurrent decisions on the same submission, the later one is a
+        # CONFLICT, whichever of approve/return won (as in finish_referral).
         if referral.version != version:
             raise Conflict()
+        if referral.status != S.SUBMITTED:
+            raise DomainError("INVALID_STATE", "تنها موردی که برای بررسی ارسال شده است برگشت‌پذیر است.", "referral")
         _transition(referral, actor, version, S.RETURNED, reason.strip())
         return referral
 

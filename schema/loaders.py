@@ -11,13 +11,14 @@ from functools import reduce
 from operator import or_
 
 from asgiref.sync import sync_to_async
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from strawberry.dataloader import DataLoader
 
 from models.indicators import Assignment
 from models.organization import Organization
 from models.progress import referral_progress
 from models.referrals import Performance, Referral
+from models.users import User
 from permissions import scope
 from permissions.viewer import Viewer
 
@@ -115,8 +116,13 @@ class Loaders:
 
     def _assignment_referrals(self, assignment_pks: list[int]) -> list[list[Referral]]:
         rows = scope.restrict_referrals(Referral.objects.filter(assignment_id__in=assignment_pks), self.viewer)
+        # These rows bypass the optimizer: their people come in one scoped query each, not one per row.
+        people = scope.restrict_users(User.objects.all(), self.viewer)
+        rows = rows.select_related("province").prefetch_related(
+            Prefetch("referrer", queryset=people), Prefetch("assignee", queryset=people)
+        )
         grouped: dict[int, list[Referral]] = defaultdict(list)
-        for referral in rows.select_related("province").order_by("id"):
+        for referral in rows.order_by("id"):
             grouped[referral.assignment_id].append(referral)
         return [grouped.get(pk, []) for pk in assignment_pks]
 

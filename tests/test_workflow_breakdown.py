@@ -201,7 +201,7 @@ def test_breakdown_by_the_referrer_in_the_same_call(demo):
     assert (rolled["status"], rolled["performance"]["value"]) == ("SUBMITTED", "37.5000")  # AVERAGE of 40 and 35
 
 
-def ReferralId(global_id: str) -> str:  # noqa: N802 — reads like the type it decodes
+def ReferralId(global_id: str) -> str:
     from schema.ids import decode_global_id
 
     return str(decode_global_id(global_id, "Referral")[1])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 import strawberry_django
+from django.db.models import F
 from django.urls import reverse
 from strawberry import Info, relay
 
@@ -52,6 +53,18 @@ class PerformanceValueChange:
     new_value: Decimal | None
 
 
+# What PerformanceNode.score needs besides the value, read in the performance's own query.
+SCORE_INPUTS = {
+    "_score_target": F("referral__target"),
+    "_score_province_id": F("referral__province_id"),
+    "_score_weight": F("referral__assignment__weight"),
+    "_score_cap": F("referral__assignment__score_cap"),
+    "_score_lower_bound": F("referral__assignment__lower_bound"),
+    "_score_upper_bound": F("referral__assignment__upper_bound"),
+    "_score_nature": F("referral__assignment__indicator__nature"),
+}
+
+
 @strawberry_django.type(Performance, name="Performance")
 class PerformanceNode(relay.Node):
     value: Decimal | None
@@ -70,21 +83,16 @@ class PerformanceNode(relay.Node):
     get_queryset = scoped(scope.restrict_performances)
 
     @strawberry_django.field(
-        select_related=["referral__assignment__indicator"],
-        only=[
-            "value",
-            "referral__target",
-            "referral__province_id",
-            "referral__assignment__target",
-            "referral__assignment__weight",
-            "referral__assignment__score_cap",
-            "referral__assignment__lower_bound",
-            "referral__assignment__upper_bound",
-            "referral__assignment__indicator__nature",
-        ],
+        only=["value", "referral_id"],
+        # Annotated on the performance row itself: reached through `Referral.performance`, Django
+        # caches the parent referral on it (with only the assignment fields that query asked for),
+        # so reading the scoring inputs through `self.referral` would cost queries per row.
+        annotate=SCORE_INPUTS,
         description="The score of this value against this referral's target (models/scoring.py).",
     )
     def score(self) -> Decimal | None:
+        if hasattr(self, "_score_weight"):
+            return _score_from_annotations(self)
         return referral_score(self.referral, self.value)
 
     @strawberry_django.field(
@@ -105,6 +113,19 @@ class PerformanceNode(relay.Node):
                 )
             previous = record.value
         return changes
+
+
+def _score_from_annotations(performance: Performance) -> Decimal | None:
+    bounded = performance._score_province_id is None
+    return score(
+        value=performance.value,
+        target=performance._score_target,
+        weight=performance._score_weight,
+        cap=performance._score_cap,
+        nature=performance._score_nature,
+        lower_bound=performance._score_lower_bound if bounded else None,
+        upper_bound=performance._score_upper_bound if bounded else None,
+    )
 
 
 def referral_score(referral: Referral, value: Decimal | None) -> Decimal | None:
