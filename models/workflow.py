@@ -155,13 +155,13 @@ def _transition(referral: Referral, actor: User, expected_version: int, to_statu
 
 
 def _leads(role, assignment: Assignment) -> bool:
-    from permissions.scope import restrict_assignments
+    from permissions.scope import assignments_of_role
     from permissions.viewer import Viewer
 
     if role is None or role.role != Role.MAIN_LEADER:
         return False
     viewer = Viewer(user=role.user, active_role=role)
-    return restrict_assignments(Assignment.objects.filter(pk=assignment.pk), viewer).exists()
+    return assignments_of_role(Assignment.objects.filter(pk=assignment.pk), viewer).exists()
 
 
 # --- refer --------------------------------------------------------------------------------
@@ -507,14 +507,14 @@ def return_referral(*, actor: User, referral_id: int, version: int, reason: str)
 
 def send_for_evaluation(*, actor: User, role, period_id: int) -> list[Assignment]:
     """The main leader sends their organization's finalized assignments to the senior leader."""
-    from permissions.scope import restrict_assignments
+    from permissions.scope import assignments_of_role
     from permissions.viewer import Viewer
 
     if role is None or role.role != Role.MAIN_LEADER:
         raise DomainError("NOT_ALLOWED", "تنها راهبر اصلی دستگاه می‌تواند شاخص‌ها را برای ارزیابی ارسال کند.")
     with transaction.atomic():
         viewer = Viewer(user=actor, active_role=role)
-        finalized = restrict_assignments(
+        finalized = assignments_of_role(
             Assignment.objects.select_for_update().filter(period_id=period_id, status=S.FINALIZED), viewer
         )
         assignments = list(finalized)

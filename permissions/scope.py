@@ -61,11 +61,35 @@ def organization_scope(viewer: Viewer, prefix: str = "") -> Q:
 
 
 def restrict_organizations(queryset: QuerySet, viewer: Viewer) -> QuerySet:
-    return queryset.filter(organization_scope(viewer))
+    """The role's units, and the units one meets in the referral chains one sees: the unit a
+    referral was made to and the unit its assignment belongs to."""
+    if not viewer.is_authenticated:
+        return queryset.none()
+    from models.referrals import Referral
+
+    through_referrals = Exists(
+        restrict_referrals(
+            Referral.objects.filter(Q(organization_id=OuterRef("pk")) | Q(assignment__organization_id=OuterRef("pk"))),
+            viewer,
+        )
+    )
+    return queryset.filter(organization_scope(viewer) | through_referrals)
+
+
+def assignments_of_role(queryset: QuerySet, viewer: Viewer) -> QuerySet:
+    """Only the assignments of the active role's own units: what a leader may act on."""
+    return queryset.filter(organization_scope(viewer, prefix="organization__"))
 
 
 def restrict_assignments(queryset: QuerySet, viewer: Viewer) -> QuerySet:
-    return queryset.filter(organization_scope(viewer, prefix="organization__"))
+    """The assignments of the role's units, and those of the referrals one works on (an assignee
+    must read the indicator, target and score rules of what was referred to them)."""
+    if not viewer.is_authenticated:
+        return queryset.none()
+    from models.referrals import Referral
+
+    through_referrals = Exists(restrict_referrals(Referral.objects.filter(assignment_id=OuterRef("pk")), viewer))
+    return queryset.filter(organization_scope(viewer, prefix="organization__") | through_referrals)
 
 
 def restrict_indicators(queryset: QuerySet, viewer: Viewer) -> QuerySet:
@@ -122,18 +146,19 @@ def _referral_grant(viewer: Viewer, prefix: str = ""):
 def restrict_referrals(queryset: QuerySet, viewer: Viewer) -> QuerySet:
     """Referrals are seen by their assignee and by everyone above them in the chain (guardian
     ``view_referral``, granted as the chain is built: permissions.referral_grants)."""
-    if not viewer.is_authenticated:
+    if not viewer.is_authenticated or viewer.active_role is None:
+        # Without a role one acts in none: withdrawing a person's last role withdraws everything.
         return queryset.none()
     return queryset.filter(Exists(_referral_grant(viewer)))
 
 
 def restrict_performances(queryset: QuerySet, viewer: Viewer) -> QuerySet:
-    if not viewer.is_authenticated:
+    if not viewer.is_authenticated or viewer.active_role is None:
         return queryset.none()
     return queryset.filter(Exists(_referral_grant(viewer, "referral__")))
 
 
 def restrict_evidence(queryset: QuerySet, viewer: Viewer) -> QuerySet:
-    if not viewer.is_authenticated:
+    if not viewer.is_authenticated or viewer.active_role is None:
         return queryset.none()
     return queryset.filter(Exists(_referral_grant(viewer, "performance__referral__")))

@@ -40,6 +40,7 @@ class Loaders:
         self.referral_progress = DataLoader(load_fn=sync_to_async(self._referral_progress))
         self.assignment_referrals = DataLoader(load_fn=sync_to_async(self._assignment_referrals))
         self.top_performance = DataLoader(load_fn=sync_to_async(self._top_performance))
+        self.referral = DataLoader(load_fn=sync_to_async(self._referrals))
 
     def _ancestors(self, positions: list[TreePosition]) -> list[list[Organization]]:
         ranges = reduce(or_, (Q(tree_id=tree_id, lft__lt=lft, rght__gt=rght) for tree_id, lft, rght in positions))
@@ -134,3 +135,9 @@ class Loaders:
         ).select_related("referral__assignment__indicator")
         by_assignment = {performance.referral.assignment_id: performance for performance in rows}
         return [by_assignment.get(pk) for pk in assignment_pks]
+
+    def _referrals(self, pks: list[int]) -> list[Referral | None]:
+        """Referrals by id, null where the viewer may not see them (a referral's parent)."""
+        rows = scope.restrict_referrals(Referral.objects.filter(pk__in=set(pks)), self.viewer)
+        by_pk = {referral.pk: referral for referral in rows}
+        return [by_pk.get(pk) for pk in pks]

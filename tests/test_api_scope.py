@@ -374,12 +374,18 @@ def test_removing_the_object_permission_revokes_access_at_once(gql, demo):
     remove_perm(
         "mana.lead_organization", User.objects.get(national_code=MOE_LEADER), Organization.objects.get(code="MOE")
     )
-    # Same session, next request: nothing.
+    # Same session, next request: the subtree is gone. What is left is what his referral
+    # permissions give: the unit he referred the demo's first indicator to.
+    assert visible_codes(gql) == (1, ["MOE-HQ"])
+    assert gql.data("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [moe_hq, org_id("MOE")]}) == {
+        "nodes": [{"id": moe_hq}, None]
+    }
+    # Withdrawing those as well leaves nothing.
+    from models.object_permissions import ReferralUserObjectPermission
+
+    ReferralUserObjectPermission.objects.filter(user__national_code=MOE_LEADER).delete()
     assert visible_codes(gql) == (0, [])
     assert node_of(gql, moe_hq) == {"data": {"node": None}}
-    assert gql.data("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [moe_hq, org_id("MOE")]}) == {
-        "nodes": [None, None]
-    }
 
 
 def test_deleting_the_role_assignment_revokes_access_at_once(gql, demo):

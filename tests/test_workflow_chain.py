@@ -290,3 +290,79 @@ def test_score_formula_edges():
         score(value=Decimal("10"), target=Decimal("0"), weight=Decimal(1), cap=Decimal(2), nature="HIGHER_IS_BETTER")
         is None
     )
+
+
+def test_forward_links_stay_in_scope(chain):
+    """Whatever path an object comes by (payload, inbox, node), links out of scope are null."""
+    amir, child_id = chain["amir"], chain["child"]["id"]
+    saved = amir.data(
+        """mutation($input: SavePerformanceInput!) { savePerformance(input: $input) { errors { code } } }""",
+        {"input": {"referral": child_id, "version": 0, "value": "30"}},
+    )
+    assert saved == {"savePerformance": {"errors": []}}
+    finished = amir.data(
+        """mutation($input: FinishReferralInput!) { finishReferral(input: $input) { referral {
+             parent { id } referrer { organization { code } }
+             timeline { actor { nationalCode organization { code } } } } } }""",
+        {"input": {"referral": child_id, "version": 1}},
+    )["finishReferral"]["referral"]
+    # The referral above Amir's is Fatemeh's and Ali's business.
+    assert finished["parent"] is None
+    assert finished["referrer"] == {"organization": {"code": "MOE-HQ"}}
+    # Amir's history names Fatemeh (who referred) and himself, with their units.
+    assert {
+        (e["actor"]["nationalCode"], (e["actor"]["organization"] or {}).get("code")) for e in finished["timeline"]
+    } == {
+        (FATEMEH, "MOE-HQ"),
+        (AMIR, "MOE-HQ"),
+    }
+    # Fatemeh, one level up, sees the parent link to her own referral.
+    assert _referral(chain["fatemeh"], child_id)["id"] == child_id
+    parent = chain["fatemeh"].data(
+        "query($id: ID!) { node(id: $id) { ... on Referral { parent { id } } } }", {"id": child_id}
+    )
+    assert parent == {"node": {"parent": {"id": chain["top"]["id"]}}}
+    # Ali's unit (the ministry) stays out of Fatemeh's headquarters scope.
+    ali_org = chain["fatemeh"].data(
+        "query($id: ID!) { node(id: $id) { ... on Referral { referrer { nationalCode organization { code } } } } }",
+        {"id": chain["top"]["id"]},
+    )
+    assert ali_org == {"node": {"referrer": {"nationalCode": ALI, "organization": None}}}
+
+
+def test_assignees_outside_the_unit_see_what_was_referred_to_them(seeded_slice):
+    mohammad, referral_id = seeded_slice
+    item = mohammad.data(INBOX, {"period": period_id()})["inbox"]["edges"][0]["node"]
+    assert item["id"] == referral_id
+    assert item["assignment"]["indicator"]["title"] == "تعداد روستاهای آبرسانی شده در طرح جهاد آبرسانی"
+    # The assignment (at ستاد, outside his Tehran unit) is readable by id too, and its unit.
+    assignment = mohammad.data(
+        "query($id: ID!) { node(id: $id) { ... on Assignment { organization { code } target } } }",
+        {"id": assignment_id("MOE-01")},
+    )
+    assert assignment == {"node": {"organization": {"code": "MOE-HQ"}, "target": "3000.0000"}}
+    # But not the other assignments of that unit.
+    assert mohammad.data("query($id: ID!) { node(id: $id) { id } }", {"id": assignment_id("MOE-02")}) == {"node": None}
+
+
+@pytest.fixture
+def seeded_slice(demo):
+    from tests.workflow_helpers import MOHAMMAD, SPLIT, province_id
+
+    fatemeh = client_for(FATEMEH)
+    referral = Referral.objects.get(assignment__indicator__code="MOE-01")
+    from schema.ids import encode_global_id
+
+    gid = encode_global_id("Referral", referral.pk)
+    slices = [
+        {"province": province_id("IR-23"), "target": "1000"},
+        {"province": province_id("IR-10"), "target": "2000"},
+    ]
+    assert mutate(fatemeh, SPLIT, {"referral": gid, "version": 1, "slices": slices})["errors"] == []
+    tehran = mutate(
+        fatemeh,
+        REFER,
+        {"source": gid, "province": province_id("IR-23"), "assignee": user_id(MOHAMMAD), "deadline": "1402/11/10"},
+    )
+    assert tehran["errors"] == []
+    return client_for(MOHAMMAD), tehran["referral"]["id"]

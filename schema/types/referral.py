@@ -162,7 +162,6 @@ class ProvincialSliceType:
 @strawberry_django.type(Referral, name="Referral")
 class ReferralNode(relay.Node):
     assignment: AssignmentRef
-    parent: ReferralNode | None
     children: list[ReferralNode]
     referrer: UserNode
     assignee: UserNode
@@ -179,6 +178,16 @@ class ReferralNode(relay.Node):
     timeline: list[ReferralEventType] = strawberry_django.field(field_name="events")
 
     get_queryset = scoped(scope.restrict_referrals, ordering=("id",))
+
+    @strawberry_django.field(
+        only=["parent_id"], description="The referral above; null where the viewer may not see it."
+    )
+    async def parent(self, info: Info) -> ReferralNode | None:
+        # Referrals also come from loaders and mutation payloads, which the optimizer does not
+        # prefetch through the scope; a plain `self.parent` would step out of it.
+        if self.parent_id is None:
+            return None
+        return await info.context.loaders.referral.load(self.parent_id)
 
     @strawberry_django.field(only=["deadline"], description="Days until the deadline (negative when past).")
     def days_left(self) -> int:

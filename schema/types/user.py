@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 import strawberry_django
-from strawberry import relay
+from strawberry import Info, relay
 
 from models.users import RoleAssignment, User
 from permissions import scope
@@ -19,9 +19,16 @@ class UserNode(relay.Node):
     first_name: str
     last_name: str
     post: str | None
-    organization: OrganizationNode | None
 
     get_queryset = scoped(scope.restrict_users)
+
+    @strawberry_django.field(only=["organization_id"], description="Their unit; null where outside the viewer's scope.")
+    async def organization(self, info: Info) -> OrganizationNode | None:
+        # Users reach the API through referral chains, loaders and `me` too; the unit of the main
+        # leader above a self-evaluator is not the self-evaluator's to see.
+        if self.organization_id is None:
+            return None
+        return await info.context.loaders.organization.load(self.organization_id)
 
 
 @strawberry_django.type(RoleAssignment, name="RoleAssignment")
