@@ -21,6 +21,7 @@ from tests.workflow_helpers import (
     SAVE,
     SEND,
     assignment_id,
+    build_chain,
     client_for,
     mutate,
     period_id,
@@ -43,16 +44,7 @@ def _state() -> tuple:
 @pytest.fixture
 def chain(demo):
     """Ali (main leader) refers MOE-02 to Fatemeh, who refers it to Amir."""
-    ali, fatemeh, amir = client_for(ALI), client_for(FATEMEH), client_for(AMIR)
-    top = mutate(
-        ali, REFER, {"source": assignment_id("MOE-02"), "assignee": user_id(FATEMEH), "deadline": "1402/11/18"}
-    )
-    assert top["errors"] == []
-    child = mutate(
-        fatemeh, REFER, {"source": top["referral"]["id"], "assignee": user_id(AMIR), "deadline": "1402/11/10"}
-    )
-    assert child["errors"] == []
-    return {"ali": ali, "fatemeh": fatemeh, "amir": amir, "top": top["referral"], "child": child["referral"]}
+    return build_chain()
 
 
 def _referral(client, referral_id):

@@ -20,17 +20,14 @@ from django.db import connection, connections
 from models.referrals import Evidence, Performance, Referral, ReferralEvent
 from schema.ids import decode_global_id
 from tests.workflow_helpers import (
-    ALI,
     AMIR,
     FATEMEH,
     FINISH,
-    REFER,
     RETURN,
     SAVE,
-    assignment_id,
+    build_chain,
     client_for,
     mutate,
-    user_id,
 )
 
 postgresql_only = pytest.mark.skipif(
@@ -82,15 +79,9 @@ def events(referral_pk: int) -> list[tuple]:
 @pytest.fixture
 def chain(demo):
     """Ali refers MOE-02 to Fatemeh, who refers it to Amir; Amir registers a value (with evidence)."""
-    ali, fatemeh, amir = client_for(ALI), client_for(FATEMEH), client_for(AMIR)
-    top = mutate(
-        ali, REFER, {"source": assignment_id("MOE-02"), "assignee": user_id(FATEMEH), "deadline": "1402/11/18"}
-    )
-    assert top["errors"] == []
-    child = mutate(
-        fatemeh, REFER, {"source": top["referral"]["id"], "assignee": user_id(AMIR), "deadline": "1402/11/10"}
-    )
-    assert child["errors"] == []
+    built = build_chain()
+    ali, fatemeh, amir = built["ali"], built["fatemeh"], built["amir"]
+    top, child = {"referral": built["top"]}, {"referral": built["child"]}
     saved = mutate(amir, SAVE, {"referral": child["referral"]["id"], "version": 0, "value": "30"})
     assert saved["errors"] == []
     performance = Performance.objects.get(referral_id=pk(child["referral"]["id"]))

@@ -18,19 +18,15 @@ from models.referrals import Evidence, Performance, Referral
 from schema.ids import decode_global_id
 from tests.conftest import GraphQLClient
 from tests.workflow_helpers import (
-    ALI,
     AMIR,
-    FATEMEH,
     FINISH,
     HASAN,
-    REFER,
     REFERRAL,
     SAVE,
     UPLOAD,
-    assignment_id,
+    build_chain,
     client_for,
     mutate,
-    user_id,
 )
 
 pytestmark = pytest.mark.django_db
@@ -129,24 +125,8 @@ def private_root(settings, tmp_path):
 @pytest.fixture
 def chain(demo, private_root):
     """Ali (main leader) refers MOE-02 to Fatemeh, who refers it to Amir (IN_PROGRESS)."""
-    ali, fatemeh, amir = client_for(ALI), client_for(FATEMEH), client_for(AMIR)
-    top = mutate(
-        ali, REFER, {"source": assignment_id("MOE-02"), "assignee": user_id(FATEMEH), "deadline": "1402/11/18"}
-    )
-    assert top["errors"] == []
-    child = mutate(
-        fatemeh, REFER, {"source": top["referral"]["id"], "assignee": user_id(AMIR), "deadline": "1402/11/10"}
-    )
-    assert child["errors"] == []
-    assert child["referral"]["status"] == "IN_PROGRESS"
-    return {
-        "ali": ali,
-        "fatemeh": fatemeh,
-        "amir": amir,
-        "top": top["referral"]["id"],
-        "child": child["referral"]["id"],
-        "root": private_root,
-    }
+    built = build_chain()
+    return {**built, "top": built["top"]["id"], "child": built["child"]["id"], "root": private_root}
 
 
 def _referral(client: GraphQLClient, referral_id: str) -> dict:

@@ -96,3 +96,21 @@ def upload(client: GraphQLClient, referral: str, name: str, content: bytes, cont
     body = response.json()
     assert "errors" not in body, body
     return body["data"]["uploadEvidence"]
+
+
+def build_chain() -> dict:
+    """Ali (main leader) refers MOE-02 to Fatemeh, who refers it to Amir (IN_PROGRESS).
+
+    Returns the three signed-in clients and the two referrals as the refer payloads gave them.
+    """
+    ali, fatemeh, amir = client_for(ALI), client_for(FATEMEH), client_for(AMIR)
+    top = mutate(
+        ali, REFER, {"source": assignment_id("MOE-02"), "assignee": user_id(FATEMEH), "deadline": "1402/11/18"}
+    )
+    assert top["errors"] == []
+    child = mutate(
+        fatemeh, REFER, {"source": top["referral"]["id"], "assignee": user_id(AMIR), "deadline": "1402/11/10"}
+    )
+    assert child["errors"] == []
+    assert child["referral"]["status"] == "IN_PROGRESS"
+    return {"ali": ali, "fatemeh": fatemeh, "amir": amir, "top": top["referral"], "child": child["referral"]}
