@@ -60,13 +60,28 @@ def score(
     return max(Decimal(0), min(cap, weight * achievement)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def assignment_score(assignment, value: Decimal | None) -> Decimal | None:
+def referral_score(
+    *,
+    value: Decimal | None,
+    target: Decimal,
+    is_slice: bool,
+    weight: Decimal,
+    cap: Decimal,
+    nature: str,
+    lower_bound: Decimal | None,
+    upper_bound: Decimal | None,
+) -> Decimal | None:
+    """The score of a value registered on a referral, with the assignment's weight and cap.
+
+    The bounds belong to the organization's target; a provincial slice is scored on its own
+    target, without them.
+    """
     return score(
         value=value,
-        target=assignment.target,
-        weight=assignment.weight,
-        cap=assignment.score_cap,
-        nature=assignment.indicator.nature,
-        lower_bound=assignment.lower_bound,
-        upper_bound=assignment.upper_bound,
+        target=target,
+        weight=weight,
+        cap=cap,
+        nature=nature,
+        lower_bound=None if is_slice else lower_bound,
+        upper_bound=None if is_slice else upper_bound,
     )

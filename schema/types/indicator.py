@@ -66,7 +66,7 @@ class AssignmentNode(relay.Node):
 
     @strawberry_django.field(description="The score of that result (models/scoring.py).")
     async def score(self, info: Info) -> Decimal | None:
-        from schema.types.referral import referral_score
+        from schema.types.referral import score_on_referral
 
         performance = await info.context.loaders.top_performance.load(self.pk)
-        return None if performance is None else referral_score(performance.referral, performance.value)
+        return None if performance is None else score_on_referral(performance.referral, performance.value)

@@ -15,7 +15,7 @@ from strawberry import Info, relay
 from models.inbox import OPEN_STATUSES, inbox_action
 from models.progress import today_in_tehran
 from models.referrals import Evidence, Performance, ProvincialSlice, Referral, ReferralEvent
-from models.scoring import score
+from models.scoring import referral_score
 from permissions import scope
 from schema.enums import BreakdownByEnum, ReferralStatusEnum
 from schema.types.base import scoped
@@ -93,7 +93,7 @@ class PerformanceNode(relay.Node):
     def score(self) -> Decimal | None:
         if hasattr(self, "_score_weight"):
             return _score_from_annotations(self)
-        return referral_score(self.referral, self.value)
+        return score_on_referral(self.referral, self.value)
 
     @strawberry_django.field(
         prefetch_related=["history__history_user"],
@@ -116,30 +116,29 @@ class PerformanceNode(relay.Node):
 
 
 def _score_from_annotations(performance: Performance) -> Decimal | None:
-    bounded = performance._score_province_id is None
-    return score(
+    return referral_score(
         value=performance.value,
         target=performance._score_target,
+        is_slice=performance._score_province_id is not None,
         weight=performance._score_weight,
         cap=performance._score_cap,
         nature=performance._score_nature,
-        lower_bound=performance._score_lower_bound if bounded else None,
-        upper_bound=performance._score_upper_bound if bounded else None,
+        lower_bound=performance._score_lower_bound,
+        upper_bound=performance._score_upper_bound,
     )
 
 
-def referral_score(referral: Referral, value: Decimal | None) -> Decimal | None:
+def score_on_referral(referral: Referral, value: Decimal | None) -> Decimal | None:
     assignment = referral.assignment
-    # Bounds belong to the organization's target; a provincial slice is scored on its own target.
-    bounded = referral.province_id is None
-    return score(
+    return referral_score(
         value=value,
         target=referral.target,
+        is_slice=referral.province_id is not None,
         weight=assignment.weight,
         cap=assignment.score_cap,
         nature=assignment.indicator.nature,
-        lower_bound=assignment.lower_bound if bounded else None,
-        upper_bound=assignment.upper_bound if bounded else None,
+        lower_bound=assignment.lower_bound,
+        upper_bound=assignment.upper_bound,
     )
 
 
