@@ -6,6 +6,7 @@ widens what the viewer sees.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from functools import reduce
 from operator import or_
@@ -42,39 +43,45 @@ class Loaders:
         self.top_performance = DataLoader(load_fn=sync_to_async(self._top_performance))
         self.referral = DataLoader(load_fn=sync_to_async(self._referrals))
 
+    def _tree_rows(self, bounds: dict[int, Q]) -> dict[int, list[Organization]]:
+        """Scoped organizations of each tree within one bounding filter, in lft order.
+
+        One simple range per tree (instead of one OR-ed range per requested node) keeps the SQL
+        and, above all, Django's query building small; the exact per-node ranges are cut out in
+        Python from the lft-ordered rows.
+        """
+        rows = scope.restrict_organizations(Organization.objects.filter(reduce(or_, bounds.values())), self.viewer)
+        by_tree: dict[int, list[Organization]] = defaultdict(list)
+        for organization in rows.select_related("province").order_by("tree_id", "lft"):
+            by_tree[organization.tree_id].append(organization)
+        return by_tree
+
     def _ancestors(self, positions: list[TreePosition]) -> list[list[Organization]]:
-        ranges = reduce(or_, (Q(tree_id=tree_id, lft__lt=lft, rght__gt=rght) for tree_id, lft, rght in positions))
-        candidates = list(
-            scope.restrict_organizations(Organization.objects.filter(ranges), self.viewer)
-            .select_related("province")
-            .order_by("tree_id", "lft")
-        )
-        return [
-            [o for o in candidates if o.tree_id == tree_id and o.lft < lft and o.rght > rght]
-            for tree_id, lft, rght in positions
-        ]
+        bounds = {}
+        for tree_id in {t for t, _, _ in positions}:
+            inner = [(lft, rght) for t, lft, rght in positions if t == tree_id]
+            bounds[tree_id] = Q(
+                tree_id=tree_id, lft__lt=max(lft for lft, _ in inner), rght__gt=min(rght for _, rght in inner)
+            )
+        by_tree = self._tree_rows(bounds)
+        return [[o for o in by_tree[tree_id] if o.lft < lft and o.rght > rght] for tree_id, lft, rght in positions]
 
     def _descendants(self, keys: list[DescendantsKey]) -> list[list[Organization]]:
-        ranges = reduce(
-            or_,
-            (
-                Q(tree_id=tree_id, lft__gt=lft, rght__lt=rght) & (Q(kind=kind) if kind else Q())
-                for tree_id, lft, rght, kind in set(keys)
-            ),
-        )
-        candidates = list(
-            scope.restrict_organizations(Organization.objects.filter(ranges), self.viewer)
-            .select_related("province")
-            .order_by("tree_id", "lft")
-        )
-        return [
-            [
-                o
-                for o in candidates
-                if o.tree_id == tree_id and o.lft > lft and o.rght < rght and (kind is None or o.kind == kind)
-            ]
-            for tree_id, lft, rght, kind in keys
-        ]
+        bounds = {}
+        for tree_id in {t for t, _, _, _ in keys}:
+            outer = [(lft, rght) for t, lft, rght, _ in keys if t == tree_id]
+            bounds[tree_id] = Q(
+                tree_id=tree_id, lft__gt=min(lft for lft, _ in outer), rght__lt=max(rght for _, rght in outer)
+            )
+        by_tree = self._tree_rows(bounds)
+        result = []
+        for tree_id, lft, rght, kind in keys:
+            rows = by_tree[tree_id]
+            # Descendants are the contiguous run of lft values strictly inside (lft, rght).
+            start = bisect_right(rows, lft, key=lambda o: o.lft)
+            end = bisect_left(rows, rght, key=lambda o: o.lft)
+            result.append([o for o in rows[start:end] if kind is None or o.kind == kind])
+        return result
 
     def _organizations(self, pks: list[int]) -> list[Organization | None]:
         """Organizations by pk, None where out of scope: forward foreign keys (``parent``,
@@ -85,16 +92,11 @@ class Loaders:
         return [found.get(pk) for pk in pks]
 
     def _assignments(self, keys: list[AssignmentKey]) -> list[list[Assignment]]:
-        wanted = reduce(
-            or_,
-            (
-                Q(organization_id=org, period_id=period) & (Q(indicator__kind=kind) if kind else Q())
-                for org, period, kind in set(keys)
-            ),
-        )
-        rows = scope.restrict_assignments(Assignment.objects.filter(wanted), self.viewer).select_related(
-            "indicator", "period", "organization"
-        )
+        organizations = {org for org, _, _ in keys}
+        periods = {period for _, period, _ in keys}
+        rows = scope.restrict_assignments(
+            Assignment.objects.filter(organization_id__in=organizations, period_id__in=periods), self.viewer
+        ).select_related("indicator", "period", "organization")
         grouped: dict[AssignmentKey, list[Assignment]] = defaultdict(list)
         for assignment in rows.order_by("id"):
             for key in (
