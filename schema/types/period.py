@@ -5,7 +5,7 @@ from strawberry import relay
 
 from models.periods import EvaluationPeriod
 from permissions import scope
-from schema.types.base import scoped
+from schema.types.base import computed, scoped
 
 
 @strawberry_django.type(EvaluationPeriod, name="EvaluationPeriod")
@@ -17,6 +17,7 @@ class EvaluationPeriodNode(relay.Node):
     provincial_proposal_cap: int
 
     @strawberry_django.field(only=["status"])
+    @computed
     def is_open(self) -> bool:
         return self.is_open
 

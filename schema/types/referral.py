@@ -18,7 +18,7 @@ from models.referrals import Evidence, Performance, ProvincialSlice, Referral, R
 from models.scoring import referral_score
 from permissions import scope
 from schema.enums import BreakdownByEnum, ReferralStatusEnum
-from schema.types.base import scoped
+from schema.types.base import computed, scoped
 from schema.types.geography import ProvinceNode
 from schema.types.organization import OrganizationNode
 from schema.types.user import UserNode
@@ -39,6 +39,7 @@ class EvidenceNode(relay.Node):
     @strawberry_django.field(
         only=["pk", "file_name"], description="Download address; checked against the viewer's scope."
     )
+    @computed
     def url(self) -> str:
         return reverse("evidence-download", args=[self.pk, self.file_name])
 
@@ -189,10 +190,12 @@ class ReferralNode(relay.Node):
         return await info.context.loaders.referral.load(self.parent_id)
 
     @strawberry_django.field(only=["deadline"], description="Days until the deadline (negative when past).")
+    @computed
     def days_left(self) -> int:
         return (self.deadline - today_in_tehran()).days
 
     @strawberry_django.field(only=["deadline", "status"], description="Past its deadline and not yet finished.")
+    @computed
     def is_overdue(self) -> bool:
         return self.status in OPEN_STATUSES and self.deadline < today_in_tehran()
 
@@ -200,5 +203,6 @@ class ReferralNode(relay.Node):
         only=["referrer_id", "assignee_id", "status"],
         description="What the inbox asks of the viewer: REGISTER_OR_REFER, CORRECT, REVIEW, WAIT, or null.",
     )
+    @computed
     def inbox_action(self, info: Info) -> str | None:
         return inbox_action(self, info.context.viewer.user)
