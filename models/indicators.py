@@ -44,6 +44,15 @@ class ReferralStatus(models.TextChoices):
     EVALUATED = "EVALUATED", "ارزیابی‌شده"
 
 
+def bounds_ordered(name: str) -> models.CheckConstraint:
+    """A target's lower bound (حد پایین هدف) is not above its upper bound, when both are given."""
+    return models.CheckConstraint(
+        name=name,
+        condition=Q(lower_bound__isnull=True) | Q(upper_bound__isnull=True) | Q(lower_bound__lte=F("upper_bound")),
+        violation_error_message="حد پایین هدف نباید از حد بالای آن بیشتر باشد.",
+    )
+
+
 class Indicator(models.Model):
     code = models.CharField("کد", max_length=32, unique=True)
     title = models.CharField("عنوان", max_length=300)
@@ -96,13 +105,7 @@ class Assignment(models.Model):
                 name="assignment_once_per_period",
                 violation_error_message="این شاخص در این دوره پیش‌تر به این دستگاه ابلاغ شده است.",
             ),
-            models.CheckConstraint(
-                name="assignment_bounds_ordered",
-                condition=Q(lower_bound__isnull=True)
-                | Q(upper_bound__isnull=True)
-                | Q(lower_bound__lte=F("upper_bound")),
-                violation_error_message="حد پایین هدف نباید از حد بالای آن بیشتر باشد.",
-            ),
+            bounds_ordered("assignment_bounds_ordered"),
             models.CheckConstraint(
                 name="assignment_weight_positive",
                 condition=Q(weight__gt=0),

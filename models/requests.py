@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 
-from models.indicators import IndicatorNature
+from models.indicators import IndicatorNature, bounds_ordered
 from models.roles import Role
 
 
@@ -83,13 +83,7 @@ class Proposal(models.Model):
         verbose_name_plural = "پیشنهادهای شاخص"
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                name="proposal_bounds_ordered",
-                condition=Q(lower_bound__isnull=True)
-                | Q(upper_bound__isnull=True)
-                | Q(lower_bound__lte=F("upper_bound")),
-                violation_error_message="حد پایین هدف نباید از حد بالای آن بیشتر باشد.",
-            ),
+            bounds_ordered("proposal_bounds_ordered"),
             models.CheckConstraint(
                 name="proposal_score_positive",
                 condition=Q(score__gt=0),
