@@ -358,3 +358,27 @@ def seeded_slice(demo):
     )
     assert tehran["errors"] == []
     return client_for(MOHAMMAD), tehran["referral"]["id"]
+
+
+def test_inbox_pages_in_a_stable_order_for_previous_and_next(chain):
+    """«شاخص قبلی / شاخص بعدی»: one item a page, by deadline then id, the same on every request."""
+    fatemeh, period = chain["fatemeh"], period_id()
+    whole = fatemeh.data(INBOX, {"period": period})["inbox"]
+    order = [(e["node"]["deadline"], e["node"]["id"]) for e in whole["edges"]]
+    assert order == sorted(order, key=lambda item: (item[0], Referral.objects.get(pk=_pk(item[1])).pk))
+    assert [d for d, _ in order] == ["1402/11/15", "1402/11/18"]  # the demo's MOE-01, then MOE-02
+    seen, after = [], None
+    while True:
+        page = fatemeh.data(INBOX, {"period": period, "first": 1, "after": after})["inbox"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == [item_id for _, item_id in order]
+    assert fatemeh.data(INBOX, {"period": period})["inbox"] == whole
+
+
+def _pk(global_id: str) -> int:
+    from schema.ids import decode_global_id
+
+    return decode_global_id(global_id, "Referral")[1]
