@@ -86,6 +86,13 @@ def _lock(referral_id: int) -> Referral:
         raise DomainError("NOT_FOUND", "ارجاع پیدا نشد.", "referral")
 
 
+def _lock_open(referral_id: int) -> Referral:
+    """Lock a referral whose assignment can still change: how every action on one starts."""
+    referral = _lock(referral_id)
+    _check_assignment_open(referral.assignment)
+    return referral
+
+
 def _check_assignment_open(assignment: Assignment) -> None:
     if assignment.status in LOCKED_ASSIGNMENT:
         raise DomainError("ASSIGNMENT_FINALIZED", "عملکرد این شاخص ثبت نهایی شده است و دیگر تغییر نمی‌کند.")
@@ -195,9 +202,8 @@ def refer(
             parent, target = None, assignment.target
             limit = assignment.deadline or assignment.period.end_date
         else:
-            parent = _lock(source.pk)
+            parent = _lock_open(source.pk)
             assignment = parent.assignment
-            _check_assignment_open(assignment)
             if parent.assignee_id != actor.pk:
                 raise DomainError("NOT_ASSIGNEE", "تنها ارجاع‌گیرنده این شاخص می‌تواند آن را ارجاع دهد.", "source")
             limit = parent.deadline
@@ -317,8 +323,7 @@ def _create_slices(referral: Referral, slices: Sequence[SliceSpec]) -> None:
 
 def split_by_province(*, actor: User, referral_id: int, version: int, slices: Sequence[SliceSpec]) -> Referral:
     with transaction.atomic():
-        referral = _lock(referral_id)
-        _check_assignment_open(referral.assignment)
+        referral = _lock_open(referral_id)
         if referral.assignee_id != actor.pk:
             raise DomainError("NOT_ASSIGNEE", "تنها ارجاع‌گیرنده می‌تواند این شاخص را برش دهد.", "referral")
         if not (referral.has_provincial_breakdown and referral.breakdown_by == BreakdownBy.ASSIGNEE):
@@ -360,8 +365,7 @@ def save_performance(*, actor: User, referral_id: int, version: int, changes: di
     if unknown:
         raise ValueError(f"unknown performance fields: {sorted(unknown)}")
     with transaction.atomic():
-        referral = _lock(referral_id)
-        _check_assignment_open(referral.assignment)
+        referral = _lock_open(referral_id)
         _check_editable_by(referral, actor, "تنها ارجاع‌گیرنده می‌تواند عملکرد این شاخص را ثبت کند.")
         performance = Performance.objects.filter(referral=referral).first()
         current = performance.version if performance else 0
@@ -376,11 +380,9 @@ def save_performance(*, actor: User, referral_id: int, version: int, changes: di
         for field, value in changes.items():
             setattr(performance, field, value)
         performance.version = version + 1
-        performance.updated_by = actor
-        performance._history_user = actor
         try:
             with transaction.atomic():
-                performance.save()
+                _save_as(performance, actor)
         except IntegrityError:
             raise Conflict()
         return performance
@@ -392,8 +394,7 @@ def upload_evidence(*, actor: User, referral_id: int, file_name: str, uploaded) 
     data = read_limited(uploaded)
     check_content(extension, data)
     with transaction.atomic():
-        referral = _lock(referral_id)
-        _check_assignment_open(referral.assignment)
+        referral = _lock_open(referral_id)
         _check_editable_by(referral, actor, "تنها ارجاع‌گیرنده می‌تواند مستند این شاخص را بارگذاری کند.")
         # A new performance starts at version 0: uploading does not invalidate the form a client holds.
         performance, _ = Performance.objects.get_or_create(referral=referral, defaults={"version": 0})
@@ -406,8 +407,7 @@ def upload_evidence(*, actor: User, referral_id: int, file_name: str, uploaded) 
 def finish_referral(*, actor: User, referral_id: int, version: int) -> Referral:
     """«اتمام عملیات»: the assignee submits; the referrer approves and sends it one level up."""
     with transaction.atomic():
-        referral = _lock(referral_id)
-        _check_assignment_open(referral.assignment)
+        referral = _lock_open(referral_id)
         if referral.version != version:
             raise Conflict()
         if referral.assignee_id == actor.pk and referral.status in WITH_ASSIGNEE:
@@ -444,16 +444,27 @@ def _approve(referral: Referral, actor: User, version: int) -> None:
         _transition(parent, actor, parent.version, S.SUBMITTED, "تأیید و ارسال به سطح بالاتر")
 
 
+def _save_as(performance: Performance, actor: User) -> None:
+    """Save a performance version, attributed to ``actor`` in its history."""
+    performance.updated_by = actor
+    performance._history_user = actor
+    performance.save()
+
+
+def _write_parent_performance(parent: Referral, actor: User, fields: dict) -> Performance:
+    """The result that goes up as ``parent``'s submission: a new version of its performance."""
+    performance, _ = Performance.objects.get_or_create(referral=parent, defaults={"version": 0})
+    for field, value in fields.items():
+        setattr(performance, field, value)
+    performance.version += 1
+    _save_as(performance, actor)
+    return performance
+
+
 def _carry_up(child: Referral, parent: Referral, actor: User) -> None:
     """The approved child's value, narrative and evidence become the parent's submission."""
     source = Performance.objects.get(referral=child)
-    target, _ = Performance.objects.get_or_create(referral=parent, defaults={"version": 0})
-    for field in PERFORMANCE_FIELDS:
-        setattr(target, field, getattr(source, field))
-    target.version += 1
-    target.updated_by = actor
-    target._history_user = actor
-    target.save()
+    target = _write_parent_performance(parent, actor, {field: getattr(source, field) for field in PERFORMANCE_FIELDS})
     for evidence in source.evidence.all():
         evidence.pk = None
         evidence.performance = target
@@ -471,23 +482,15 @@ def _roll_up_if_complete(parent: Referral, actor: User) -> None:
     }
     rule = parent.assignment.indicator.rollup
     value = combine(rule, [values[s.province_id] for s in slices], [s.weight for s in slices])
-    performance, _ = Performance.objects.get_or_create(referral=parent, defaults={"version": 0})
-    performance.value = value
-    performance.comments = "تجمیع برش‌های استانی: " + "، ".join(
-        f"{s.province.name}: {plain(values[s.province_id])}" for s in slices
-    )
-    performance.version += 1
-    performance.updated_by = actor
-    performance._history_user = actor
-    performance.save()
+    comments = "تجمیع برش‌های استانی: " + "، ".join(f"{s.province.name}: {plain(values[s.province_id])}" for s in slices)
+    _write_parent_performance(parent, actor, {"value": value, "comments": comments})
     _transition(parent, actor, parent.version, S.SUBMITTED, "تجمیع برش‌های استانی")
 
 
 def return_referral(*, actor: User, referral_id: int, version: int, reason: str) -> Referral:
     """Return a received submission for correction, one level down, with a reason."""
     with transaction.atomic():
-        referral = _lock(referral_id)
-        _check_assignment_open(referral.assignment)
+        referral = _lock_open(referral_id)
         if referral.referrer_id != actor.pk:
             raise DomainError("NOT_REFERRER", "تنها ارجاع‌دهنده می‌تواند این شاخص را برگشت دهد.", "referral")
         if not (reason or "").strip():

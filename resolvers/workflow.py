@@ -133,15 +133,13 @@ async def split_by_province(info: Info, input: io.SplitByProvinceInput) -> io.Sp
 
 
 async def save_performance(info: Info, input: io.SavePerformanceInput) -> io.SavePerformancePayload:
+    # Omitted fields keep their saved value. Only the value may be cleared with null; for the
+    # flags and texts (which cannot be null) null means the same as omitting them.
     changes = {
-        field: getattr(input, field)
+        field: value
         for field in workflow.PERFORMANCE_FIELDS
-        if getattr(input, field) is not UNSET and not (getattr(input, field) is None and field != "value")
+        if (value := getattr(input, field)) is not UNSET and (value is not None or field == "value")
     }
-    # Text fields cleared with null are stored empty, as the form shows them.
-    for field, value in list(changes.items()):
-        if value is None and field != "value":
-            changes[field] = ""
 
     def work(viewer: Viewer) -> dict:
         referral = _referral(viewer, input.referral)
