@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest
 
 from models.evidence_files import storage_path
 from models.referrals import Evidence
 from permissions import scope
 from permissions.viewer import viewer_from_request
+from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode, error_response
 
 
 def evidence_download(request: HttpRequest, pk: int, name: str):
     viewer = viewer_from_request(request)
     if not viewer.is_authenticated:
-        return JsonResponse(
-            {"errors": [{"message": "ابتدا وارد سامانه شوید.", "extensions": {"code": "UNAUTHENTICATED"}}]},
-            status=401,
-            json_dumps_params={"ensure_ascii": False},
-        )
+        return error_response(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE, 401)
     # Out of scope and non-existent answer alike: 404.
     evidence = scope.restrict_evidence(Evidence.objects.filter(pk=pk, file_name=name), viewer).first()
     if evidence is None:

@@ -14,6 +14,7 @@ import logging
 
 import strawberry
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from graphql import GraphQLError
 
 logger = logging.getLogger("mana.graphql")
@@ -77,8 +78,11 @@ class ManaError(GraphQLError):
         self.code = code
 
 
+UNAUTHENTICATED_MESSAGE = "ابتدا وارد سامانه شوید."
+
+
 def unauthenticated() -> ManaError:
-    return ManaError(ErrorCode.UNAUTHENTICATED, "ابتدا وارد سامانه شوید.")
+    return ManaError(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
 
 
 @strawberry.type(description="Why a mutation refused its input. Nothing was changed.")
@@ -153,3 +157,12 @@ def format_error(error: GraphQLError) -> dict:
             code = ErrorCode.INTERNAL_ERROR.value
     formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
     return formatted
+
+
+def error_response(code: ErrorCode, message: str, status: int, **extensions) -> JsonResponse:
+    """A refusal answered before GraphQL runs (CSRF, unreadable body, downloads), in its format."""
+    return JsonResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code.value, **extensions}}]},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )

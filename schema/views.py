@@ -11,7 +11,7 @@ from strawberry.django.views import AsyncGraphQLView
 
 from permissions.viewer import viewer_from_request
 from schema.context import ManaContext
-from schema.errors import ErrorCode, format_error
+from schema.errors import ErrorCode, error_response, format_error
 from schema.loaders import Loaders
 from schema.schema import schema
 
@@ -25,18 +25,7 @@ class ManaGraphQLView(AsyncGraphQLView):
         except HTTPException as error:
             # Unparsable body, no query, mutation over GET…: answered in the GraphQL error format
             # (strawberry's default is a bare text/plain line without a code).
-            return JsonResponse(
-                {
-                    "data": None,
-                    "errors": [
-                        {
-                            "message": BAD_REQUEST_MESSAGE,
-                            "extensions": {"code": ErrorCode.BAD_USER_INPUT.value, "reason": error.reason},
-                        }
-                    ],
-                },
-                status=error.status_code,
-            )
+            return error_response(ErrorCode.BAD_USER_INPUT, BAD_REQUEST_MESSAGE, error.status_code, reason=error.reason)
 
     async def get_context(self, request: HttpRequest, response) -> ManaContext:
         viewer = await sync_to_async(viewer_from_request)(request)
@@ -52,18 +41,11 @@ class ManaGraphQLView(AsyncGraphQLView):
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
-    return JsonResponse(
-        {
-            "data": None,
-            "errors": [
-                {
-                    "message": "درخواست بدون توکن CSRF معتبر فرستاده شده است؛ صفحه را دوباره بارگذاری کنید.",
-                    "extensions": {"code": ErrorCode.FORBIDDEN.value, "reason": "CSRF"},
-                }
-            ],
-        },
-        status=403,
-        json_dumps_params={"ensure_ascii": False},
+    return error_response(
+        ErrorCode.FORBIDDEN,
+        "درخواست بدون توکن CSRF معتبر فرستاده شده است؛ صفحه را دوباره بارگذاری کنید.",
+        403,
+        reason="CSRF",
     )
 
 
