@@ -6,3 +6,7 @@ class ManaConfig(AppConfig):
     label = "mana"
     verbose_name = "سکوی معنا"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the signal that withdraws chain-unit grants with their referral grants.
+        import permissions.referral_grants  # noqa: F401

@@ -67,7 +67,11 @@ class Organization(MPTTModel):
         verbose_name = "دستگاه"
         verbose_name_plural = "دستگاه‌ها"
         indexes = [models.Index(fields=["tree_id", "lft", "rght"], name="organization_subtree")]
-        permissions = [("lead_organization", "راهبری دستگاه و همه واحدهای زیرمجموعه آن")]
+        permissions = [
+            ("lead_organization", "راهبری دستگاه و همه واحدهای زیرمجموعه آن"),
+            # Granted with each referral to the people of its chain (permissions.referral_grants).
+            ("view_organization_in_chain", "دیدن دستگاهی که در زنجیره ارجاع کاربر آمده است"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="organization_province_matches_kind",

@@ -2,6 +2,9 @@
 
 * everyone in the chain above a referral (its referrer, and every referrer and assignee of its
   ancestors) and its assignee hold ``view_referral`` on it, for as long as it exists;
+* the same people hold ``view_organization_in_chain`` on the unit the referral was made to and on
+  the unit its assignment belongs to: the units one meets in one's chains are nameable, and scope
+  reads them as one small set of ids instead of deriving them from every referral grant;
 * the assignee holds ``change_referral`` only while the referral is in their hands (in progress
   or returned for correction); submitting it takes the permission away, returning it gives it
   back, approval ends it for good.
@@ -9,12 +12,19 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from guardian.shortcuts import assign_perm, remove_perm
 
 from models.indicators import ReferralStatus
+from models.object_permissions import OrganizationUserObjectPermission, ReferralUserObjectPermission
 
 VIEW = "mana.view_referral"
 CHANGE = "mana.change_referral"
+IN_CHAIN = "view_organization_in_chain"
 WITH_ASSIGNEE = frozenset({ReferralStatus.IN_PROGRESS, ReferralStatus.RETURNED})
 
 
@@ -28,8 +38,19 @@ def chain_users(referral) -> set:
 
 
 def grant_on_create(referral) -> None:
-    for user in chain_users(referral):
+    users = chain_users(referral)
+    for user in users:
         assign_perm(VIEW, user, referral)
+    units = {referral.organization_id, referral.assignment.organization_id}
+    permission = Permission.objects.get(content_type__app_label="mana", codename=IN_CHAIN)
+    OrganizationUserObjectPermission.objects.bulk_create(
+        [
+            OrganizationUserObjectPermission(user=user, permission=permission, content_object_id=unit)
+            for user in users
+            for unit in units
+        ],
+        ignore_conflicts=True,
+    )
     if referral.status in WITH_ASSIGNEE:
         assign_perm(CHANGE, referral.assignee, referral)
 
@@ -39,3 +60,53 @@ def sync_change_permission(referral) -> None:
         assign_perm(CHANGE, referral.assignee, referral)
     else:
         remove_perm(CHANGE, referral.assignee, referral)
+
+
+@receiver(post_delete, sender=ReferralUserObjectPermission)
+def withdraw_unbacked_chain_units(sender, instance, **kwargs) -> None:
+    """Revoking someone's ``view_referral`` (admin console, or a script) withdraws the units it
+    made visible, unless another of their referral grants still reaches the same unit."""
+    from models.referrals import Referral
+
+    if instance.permission.codename != "view_referral":
+        return
+    referral = (
+        Referral.objects.filter(pk=instance.content_object_id)
+        .values("organization_id", "assignment__organization_id")
+        .first()
+    )
+    if referral is None:
+        return  # the referral itself is being deleted
+    units = {referral["organization_id"], referral["assignment__organization_id"]}
+    remaining = Referral.objects.filter(
+        Q(organization_id__in=units) | Q(assignment__organization_id__in=units),
+        pk__in=ReferralUserObjectPermission.objects.filter(
+            user_id=instance.user_id, permission__codename="view_referral"
+        ).values("content_object_id"),
+    ).values_list("organization_id", "assignment__organization_id")
+    backed = {unit for pair in remaining for unit in pair}
+    OrganizationUserObjectPermission.objects.filter(
+        user_id=instance.user_id, permission__codename=IN_CHAIN, content_object_id__in=units - backed
+    ).delete()
+
+
+def grant_chain_units_from_referral_grants(in_chain_permission_id: int, view_referral_permission_id: int) -> None:
+    """Give every holder of ``view_referral`` the ``view_organization_in_chain`` grants that go with
+    it, in two set-based statements (the migration that introduced them, and bulk loaders)."""
+    for unit_column in ("r.organization_id", "a.organization_id"):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO mana_organizationuserobjectpermission (user_id, permission_id, content_object_id)
+                SELECT DISTINCT g.user_id, %s, {unit_column}
+                FROM mana_referraluserobjectpermission g
+                JOIN mana_referral r ON r.id = g.content_object_id
+                JOIN mana_assignment a ON a.id = r.assignment_id
+                WHERE g.permission_id = %s
+                  AND NOT EXISTS (
+                      SELECT 1 FROM mana_organizationuserobjectpermission o
+                      WHERE o.user_id = g.user_id AND o.permission_id = %s AND o.content_object_id = {unit_column}
+                  )
+                """,
+                [in_chain_permission_id, view_referral_permission_id, in_chain_permission_id],
+            )

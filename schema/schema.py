@@ -8,13 +8,14 @@ import strawberry
 import strawberry_django
 from django.conf import settings
 from strawberry import Info, relay
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from resolvers import auth, inbox, me, nodes, organizations, workflow
 from schema.connection import ManaConnection
 from schema.enums import OrganizationKindEnum, ReferralStatusEnum
+from schema.limits import DocumentLimits
 from schema.scalars import SCALAR_MAP
 from schema.types import workflow as io
 from schema.types.auth import LoginInput, LoginPayload, LogoutPayload
@@ -123,7 +124,11 @@ schema = ManaSchema(
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[
         DjangoOptimizerExtension,
-        lambda: QueryDepthLimiter(max_depth=settings.MANA["MAX_QUERY_DEPTH"]),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.MANA["MAX_ALIASES"]),
+        # A client sends the same few documents again and again: parse and validate each once.
+        # Validation is cached per (document, rules); DocumentLimits keeps its rules the same
+        # objects from request to request so that the cache can hit.
+        lambda: ParserCache(maxsize=settings.MANA["DOCUMENT_CACHE_SIZE"]),
+        DocumentLimits,
+        lambda: ValidationCache(maxsize=settings.MANA["DOCUMENT_CACHE_SIZE"]),
     ],
 )

@@ -8,6 +8,7 @@ from schema.types.base import scoped
 
 @strawberry_django.type(Province, name="Province")
 class ProvinceNode(relay.Node):
+    id: relay.NodeID[int]
     code: str
     name: str
 

@@ -27,6 +27,7 @@ PerformanceRef = Annotated["PerformanceNode", strawberry.lazy("schema.types.refe
 
 @strawberry_django.type(Indicator, name="Indicator")
 class IndicatorNode(relay.Node):
+    id: relay.NodeID[int]
     code: str
     title: str
     kind: IndicatorKindEnum
@@ -41,6 +42,7 @@ class IndicatorNode(relay.Node):
 
 @strawberry_django.type(Assignment, name="Assignment")
 class AssignmentNode(relay.Node):
+    id: relay.NodeID[int]
     indicator: IndicatorNode
     organization: OrganizationNode
     period: EvaluationPeriodNode

@@ -33,6 +33,7 @@ class ReferralProgress:
 
 @strawberry_django.type(Organization, name="Organization")
 class OrganizationNode(relay.Node):
+    id: relay.NodeID[int]
     code: str
     name: str
     kind: OrganizationKindEnum

@@ -10,6 +10,7 @@ from schema.types.base import computed, scoped
 
 @strawberry_django.type(EvaluationPeriod, name="EvaluationPeriod")
 class EvaluationPeriodNode(relay.Node):
+    id: relay.NodeID[int]
     title: str
     year: int
     start_date: datetime.date

@@ -31,6 +31,7 @@ AssignmentRef = Annotated["AssignmentNode", strawberry.lazy("schema.types.indica
 
 @strawberry_django.type(Evidence, name="Evidence")
 class EvidenceNode(relay.Node):
+    id: relay.NodeID[int]
     file_name: str
     content_type: str
     size: int
@@ -68,6 +69,7 @@ SCORE_INPUTS = {
 
 @strawberry_django.type(Performance, name="Performance")
 class PerformanceNode(relay.Node):
+    id: relay.NodeID[int]
     value: Decimal | None
     has_strategic_plan: bool
     has_information_system: bool
@@ -161,6 +163,7 @@ class ProvincialSliceType:
 
 @strawberry_django.type(Referral, name="Referral")
 class ReferralNode(relay.Node):
+    id: relay.NodeID[int]
     assignment: AssignmentRef
     children: list[ReferralNode]
     referrer: UserNode

@@ -15,6 +15,7 @@ from schema.types.organization import OrganizationNode
 
 @strawberry_django.type(User, name="User")
 class UserNode(relay.Node):
+    id: relay.NodeID[int]
     national_code: str
     first_name: str
     last_name: str
@@ -33,6 +34,7 @@ class UserNode(relay.Node):
 
 @strawberry_django.type(RoleAssignment, name="RoleAssignment")
 class RoleAssignmentNode(relay.Node):
+    id: relay.NodeID[int]
     role: RoleEnum
     organization: OrganizationNode
 
