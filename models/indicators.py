@@ -99,6 +99,9 @@ class Assignment(models.Model):
         verbose_name = "ابلاغ شاخص"
         verbose_name_plural = "ابلاغ‌های شاخص"
         ordering = ["id"]
+        # A unit's assignments in a period (loaders, referral progress): the unique constraint's
+        # index leads with the indicator and cannot serve it.
+        indexes = [models.Index(fields=["organization", "period"], name="assignment_of_unit_in_period")]
         constraints = [
             models.UniqueConstraint(
                 fields=["indicator", "organization", "period"],

@@ -52,6 +52,20 @@ class Referral(models.Model):
         verbose_name = "ارجاع"
         verbose_name_plural = "ارجاع‌ها"
         ordering = ["id"]
+        indexes = [
+            # The top of an assignment's chain (referral progress, the assignment's result).
+            models.Index(fields=["assignment"], condition=Q(parent__isnull=True), name="referral_top_of_assignment"),
+            # «Does this person work on this assignment?» — the scope of assignments, one probe each.
+            models.Index(fields=["assignee", "assignment"], name="referral_assignee_assignment"),
+            models.Index(fields=["referrer", "assignment"], name="referral_referrer_assignment"),
+            # The inbox (models/inbox.py): what is open with a person, and what waits for their review.
+            models.Index(
+                fields=["assignee", "deadline"],
+                condition=Q(status__in=["IN_PROGRESS", "RETURNED", "DELEGATED"]),
+                name="referral_open_with_assignee",
+            ),
+            models.Index(fields=["referrer", "deadline"], condition=Q(status="SUBMITTED"), name="referral_to_review"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["parent", "province"],

@@ -131,18 +131,20 @@ def assignments_of_role(queryset: QuerySet, viewer: Viewer) -> QuerySet:
     return queryset.filter(organization_scope(viewer, prefix="organization__"))
 
 
-def _own_referrals(viewer: Viewer) -> QuerySet:
-    """Referrals the viewer made or received, and still holds ``view_referral`` on.
+def _works_on(viewer: Viewer, role: str) -> Exists:
+    """The viewer made (``role="referrer_id"``) or received (``"assignee_id"``) a referral of the
+    outer assignment, and still holds ``view_referral`` on it.
 
     Every referral of a chain one sees belongs to the same assignment as a referral one made or
-    received (the chain grants go to the people of the referral and of its ancestors), so these
-    are enough to find the assignments one meets in chains — and they are found through the
-    referrer and assignee indexes, in proportion to one's own work, not to all one's grants.
+    received (chain grants go to the people of a referral and of its ancestors), so this finds
+    the assignments one meets in chains. It is one probe of the (person, assignment) index per
+    candidate assignment — assignment lists are always narrowed first — where a set of all of a
+    busy expert's referrals (tens of thousands) would be built for every statement.
     """
     from models.referrals import Referral
 
-    mine = Referral.objects.filter(Q(referrer_id=viewer.user.pk) | Q(assignee_id=viewer.user.pk))
-    return mine.filter(Exists(_referral_grant(viewer)))
+    mine = Referral.objects.filter(**{role: viewer.user.pk, "assignment_id": OuterRef("pk")})
+    return Exists(mine.filter(Exists(_referral_grant(viewer))))
 
 
 def restrict_assignments(queryset: QuerySet, viewer: Viewer) -> QuerySet:
@@ -150,9 +152,8 @@ def restrict_assignments(queryset: QuerySet, viewer: Viewer) -> QuerySet:
     must read the indicator, target and score rules of what was referred to them)."""
     if not viewer.is_authenticated or viewer.active_role is None:
         return queryset.none()
-    # ``pk IN (subquery)`` after an OR arm: a hashed SubPlan, built once and only if a row is not
-    # already in the role's units.
-    through_referrals = Q(pk__in=_own_referrals(viewer).values("assignment_id"))
+    # After the OR's first arm: checked only for rows outside the role's units.
+    through_referrals = Q(_works_on(viewer, "assignee_id")) | Q(_works_on(viewer, "referrer_id"))
     return queryset.filter(organization_scope(viewer, prefix="organization__") | through_referrals)
 
 

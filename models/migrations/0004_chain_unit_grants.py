@@ -9,17 +9,16 @@ def grant_existing_chains(apps, schema_editor):
 
     Permission = apps.get_model("auth", "Permission")
     ContentType = apps.get_model("contenttypes", "ContentType")
-    view_referral = Permission.objects.filter(content_type__app_label="mana", codename="view_referral").first()
-    if view_referral is None:
-        return  # a new database: no chains yet, and the permission is created after migrating
+    if not Permission.objects.filter(content_type__app_label="mana", codename="view_referral").exists():
+        return  # a new database: no chains yet, and the permissions are created after migrating
     # Permissions are normally created after all migrations; this one is needed now.
     organization_type, _ = ContentType.objects.get_or_create(app_label="mana", model="organization")
-    in_chain, _ = Permission.objects.get_or_create(
+    Permission.objects.get_or_create(
         content_type=organization_type,
         codename="view_organization_in_chain",
         defaults={"name": "دیدن دستگاهی که در زنجیره ارجاع کاربر آمده است"},
     )
-    grant_chain_units_from_referral_grants(in_chain.pk, view_referral.pk)
+    grant_chain_units_from_referral_grants()
 
 
 class Migration(migrations.Migration):
