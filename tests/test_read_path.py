@@ -1,0 +1,55 @@
+"""The fixed cost of a request: cached documents, pooled connections without JIT, a frozen heap."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from strawberry.extensions.parser_cache import _get_parse_cache
+from strawberry.extensions.validation_cache import _get_validate_cache
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_a_repeated_document_is_parsed_and_validated_once(gql):
+    size = settings.MANA["DOCUMENT_CACHE_SIZE"]
+    parse, validate = _get_parse_cache(size), _get_validate_cache(size)
+    document = f"query Once_{uuid.uuid4().hex} {{ periods {{ title }} }}"
+    codes = gql.error_codes(document)  # anonymous: refused, but parsed and validated first
+    assert codes == ["UNAUTHENTICATED"]
+    parse_hits, validate_hits = parse.cache_info().hits, validate.cache_info().hits
+    assert gql.error_codes(document) == ["UNAUTHENTICATED"]
+    assert parse.cache_info().hits == parse_hits + 1
+    assert validate.cache_info().hits == validate_hits + 1
+
+
+@pytest.mark.django_db
+def test_the_limits_still_apply_to_cached_documents(gql):
+    limit = settings.MANA["MAX_QUERY_DEPTH"]
+    deep = "{ me { user { organization { " + "parent { " * limit + "name" + " }" * (limit + 4)
+    for _ in range(2):
+        assert gql.error_codes(deep) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL settings")
+@pytest.mark.django_db
+def test_postgresql_connections_come_from_a_pool_without_jit():
+    assert "pool" in settings.DATABASES["default"]["OPTIONS"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
+def test_the_asgi_worker_freezes_what_it_loaded_and_collects_less_often():
+    code = "import gc, settings.asgi; print(gc.get_freeze_count() > 10000, gc.get_threshold()[0])"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings"}
+    command = [sys.executable, "-c", code]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["True", "20000"], result.stderr
