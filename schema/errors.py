@@ -38,6 +38,8 @@ class ErrorCode(enum.Enum):
     CONFLICT = "CONFLICT"
     INVALID = "INVALID"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # The database could not be reached in time (every pooled connection busy, or it is down).
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     # The referral workflow (models/workflow.py, models/evidence_files.py).
     NOT_ALLOWED = "NOT_ALLOWED"
     NOT_ASSIGNEE = "NOT_ASSIGNEE"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from asgiref.sync import sync_to_async
 from cross_web import HTTPException
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from strawberry.django.views import AsyncGraphQLView
@@ -16,6 +19,9 @@ from schema.loaders import Loaders
 from schema.schema import schema
 
 BAD_REQUEST_MESSAGE = "درخواست GraphQL معتبر نیست؛ بدنه باید JSON با کلید «query» باشد."
+BUSY_MESSAGE = "سامانه در این لحظه بیش از توان خود درخواست دارد؛ چند ثانیه دیگر دوباره تلاش کنید."
+BUSY_RETRY_AFTER_SECONDS = 5
+logger = logging.getLogger("mana.graphql")
 
 
 class ManaGraphQLView(AsyncGraphQLView):
@@ -26,6 +32,14 @@ class ManaGraphQLView(AsyncGraphQLView):
             # Unparsable body, no query, mutation over GET…: answered in the GraphQL error format
             # (strawberry's default is a bare text/plain line without a code).
             return error_response(ErrorCode.BAD_USER_INPUT, BAD_REQUEST_MESSAGE, error.status_code, reason=error.reason)
+        except OperationalError:
+            # Reading the session and the viewer's role happens before GraphQL runs: when no pooled
+            # connection frees up in time (or the database is down), say so with a code and a
+            # retry hint instead of Django's 500 page. (Inside resolvers it is INTERNAL_ERROR.)
+            logger.exception("database unavailable before the GraphQL request could run")
+            response = error_response(ErrorCode.SERVICE_UNAVAILABLE, BUSY_MESSAGE, 503)
+            response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+            return response
 
     async def get_context(self, request: HttpRequest, response) -> ManaContext:
         viewer = await sync_to_async(viewer_from_request)(request)

@@ -129,8 +129,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             raise ImproperlyConfigured("DATABASE_POOL and DATABASE_CONN_MAX_AGE exclude each other.")
         options["pool"] = {
             "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
-            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "20")),
-            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+            # A request holds its connection until it ends; size the pool for the requests a
+            # worker serves at once (PostgreSQL's max_connections bounds all workers together).
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "32")),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "30")),
         }
     # Mana's statements are short index lookups; JIT compilation, which PostgreSQL switches on by
     # estimated cost, only ever added hundreds of milliseconds to them.

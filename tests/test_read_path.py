@@ -53,3 +53,17 @@ def test_the_asgi_worker_freezes_what_it_loaded_and_collects_less_often():
     command = [sys.executable, "-c", code]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["True", "20000"], result.stderr
+
+
+@pytest.mark.django_db
+def test_no_database_connection_in_time_is_a_coded_503(gql, monkeypatch):
+    from django.db import OperationalError
+
+    def pool_exhausted(request):
+        raise OperationalError("couldn't get a connection after 30.00 sec")
+
+    monkeypatch.setattr("schema.views.viewer_from_request", pool_exhausted)
+    response = gql.post("{ periods { title } }")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
