@@ -7,6 +7,7 @@ import datetime
 from asgiref.sync import sync_to_async
 from strawberry import Info
 
+from models.geography import Province
 from models.periods import EvaluationPeriod
 from models.users import RoleAssignment, User
 from permissions import scope
@@ -38,3 +39,9 @@ def periods(info: Info, on: datetime.date | None = None):
     if on is not None:
         queryset = queryset.filter(start_date__lte=on, end_date__gte=on)
     return scope.restrict_public(queryset, viewer)
+
+
+def provinces(info: Info):
+    """The 31 provinces, for every signed-in person (a provincial breakdown names them)."""
+    require_viewer(info)
+    return Province.objects.order_by("code")

@@ -37,6 +37,7 @@ class Loaders:
         self.ancestors = DataLoader(load_fn=sync_to_async(self._ancestors))
         self.descendants = DataLoader(load_fn=sync_to_async(self._descendants))
         self.organization = DataLoader(load_fn=sync_to_async(self._organizations))
+        self.subordinate_unit = DataLoader(load_fn=sync_to_async(self._subordinate_units))
         self.assignments = DataLoader(load_fn=sync_to_async(self._assignments))
         self.referral_progress = DataLoader(load_fn=sync_to_async(self._referral_progress))
         self.assignment_referrals = DataLoader(load_fn=sync_to_async(self._assignment_referrals))
@@ -88,6 +89,18 @@ class Loaders:
         ``Assignment.organization``, ``User.organization``) of rows that did not come through the
         optimizer (loader results, ``me``) resolve here, so they never step outside the scope."""
         rows = scope.restrict_organizations(Organization.objects.filter(pk__in=set(pks)), self.viewer)
+        found = {o.pk: o for o in rows.select_related("province")}
+        return [found.get(pk) for pk in pks]
+
+    def _subordinate_units(self, pks: list[int]) -> list[Organization | None]:
+        """The units of the viewer's own subordinates (the people they approved, still active), by
+        pk: one refers to them and splits a referral by their province, so their unit is nameable
+        even outside the role's scope — through them only, not as part of ``organizations``."""
+        if not self.viewer.is_authenticated or self.viewer.active_role is None:
+            return [None] * len(pks)
+        rows = Organization.objects.filter(
+            pk__in=set(pks), members__approver_id=self.viewer.user.pk, members__is_active=True
+        ).distinct()
         found = {o.pk: o for o in rows.select_related("province")}
         return [found.get(pk) for pk in pks]
 

@@ -19,6 +19,7 @@ from schema.limits import DocumentLimits
 from schema.scalars import SCALAR_MAP
 from schema.types import workflow as io
 from schema.types.auth import LoginInput, LoginPayload, LogoutPayload
+from schema.types.geography import ProvinceNode
 from schema.types.organization import OrganizationNode
 from schema.types.period import EvaluationPeriodNode
 from schema.types.referral import ReferralNode
@@ -43,6 +44,10 @@ class Query:
     @strawberry_django.field(description="Evaluation periods, newest first; `on`: only those that include that day.")
     def periods(self, info: Info, on: datetime.date | None = None) -> list[EvaluationPeriodNode]:
         return me.periods(info, on=on)
+
+    @strawberry_django.field(description="The 31 provinces (ISO 3166-2:IR codes), for a provincial breakdown.")
+    def provinces(self, info: Info) -> list[ProvinceNode]:
+        return me.provinces(info)
 
     @strawberry_django.connection(
         ManaConnection[OrganizationNode],

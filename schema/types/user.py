@@ -23,12 +23,18 @@ class UserNode(relay.Node):
 
     get_queryset = scoped(scope.restrict_users)
 
-    @strawberry_django.field(only=["organization_id"], description="Their unit; null where outside the viewer's scope.")
+    @strawberry_django.field(
+        only=["organization_id", "approver_id"],
+        description="Their unit; null where outside the viewer's scope (one's own subordinates' units are in it).",
+    )
     async def organization(self, info: Info) -> OrganizationNode | None:
         # Users reach the API through referral chains, loaders and `me` too; the unit of the main
         # leader above a self-evaluator is not the self-evaluator's to see.
         if self.organization_id is None:
             return None
+        viewer = info.context.viewer
+        if viewer.is_authenticated and self.approver_id == viewer.user.pk:
+            return await info.context.loaders.subordinate_unit.load(self.organization_id)
         return await info.context.loaders.organization.load(self.organization_id)
 
 
