@@ -15,6 +15,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from resolvers import auth, inbox, me, nodes, organizations, workflow
 from schema.connection import ManaConnection
 from schema.enums import OrganizationKindEnum, ReferralStatusEnum
+from schema.input_guards import RefuseUnstorableText
 from schema.limits import DocumentLimits
 from schema.scalars import SCALAR_MAP
 from schema.types import workflow as io
@@ -135,5 +136,6 @@ schema = ManaSchema(
         lambda: ParserCache(maxsize=settings.MANA["DOCUMENT_CACHE_SIZE"]),
         DocumentLimits,
         lambda: ValidationCache(maxsize=settings.MANA["DOCUMENT_CACHE_SIZE"]),
+        RefuseUnstorableText,
     ],
 )
