@@ -16,6 +16,7 @@ from resolvers import auth, inbox, me, nodes, organizations, workflow
 from schema.connection import ManaConnection
 from schema.enums import OrganizationKindEnum, ReferralStatusEnum
 from schema.input_guards import RefuseUnstorableText
+from schema.introspection import IntrospectionForSignedIn
 from schema.limits import DocumentLimits
 from schema.scalars import SCALAR_MAP
 from schema.types import workflow as io
@@ -135,6 +136,7 @@ schema = ManaSchema(
         # objects from request to request so that the cache can hit.
         lambda: ParserCache(maxsize=settings.MANA["DOCUMENT_CACHE_SIZE"]),
         DocumentLimits,
+        IntrospectionForSignedIn,
         lambda: ValidationCache(maxsize=settings.MANA["DOCUMENT_CACHE_SIZE"]),
         RefuseUnstorableText,
     ],

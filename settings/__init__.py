@@ -210,7 +210,12 @@ MANA = {
     "DOCUMENT_CACHE_SIZE": int(os.environ.get("MANA_DOCUMENT_CACHE_SIZE", "256")),
     # Serves GraphiQL at /graphql/ for people exploring the API.
     "GRAPHIQL": DEBUG,
+    # Who may introspect the schema: "signed-in" (production's default) or "public".
+    "INTROSPECTION": os.environ.get("MANA_INTROSPECTION", "signed-in" if PRODUCTION else "public").strip().lower(),
 }
+
+if MANA["INTROSPECTION"] not in {"signed-in", "public"}:
+    raise ImproperlyConfigured(f"MANA_INTROSPECTION must be 'signed-in' or 'public', not {MANA['INTROSPECTION']!r}")
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
