@@ -9,6 +9,7 @@ import datetime
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import models as db_models
 from django.utils import timezone
 from guardian.admin import GuardedModelAdminMixin
@@ -30,6 +31,7 @@ from models.periods import EvaluationPeriod
 from models.referrals import Evidence, Performance, ProvincialSlice, Referral, ReferralEvent
 from models.requests import NonApplicabilityRequest, Proposal, RegistrationRequest
 from models.text import normalize_for_search
+from models.tree_lock import organization_tree_lock
 from models.users import RoleAssignment, User
 
 
@@ -80,6 +82,12 @@ class OrganizationAdmin(GuardedModelAdminMixin, MPTTModelAdmin):
     autocomplete_fields = ("province",)
     mptt_level_indent = 24
     list_per_page = 200
+
+    def delete_selected_tree(self, modeladmin, request, queryset):
+        # mptt deletes the rows with its updates delayed, then rebuilds the tree when the loop
+        # ends: that rebuild rewrites lft/rght of the whole tree, so it too runs under the lock.
+        with organization_tree_lock():
+            return super().delete_selected_tree(modeladmin, request, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         matched, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -302,6 +310,16 @@ class PerformanceAdmin(SimpleHistoryAdmin, JalaliModelAdmin):
     autocomplete_fields = ("referral", "updated_by")
     readonly_fields = ("version", "updated_at")
     inlines = (EvidenceInline,)
+
+    # The history is the workflow's audit trail: shown, never reverted from here (a revert would
+    # write a performance behind the workflow's version check and its events).
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("سوابق عملکرد تنها خواندنی است.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     updated_at_jalali = jalali_column("updated_at", "زمان به‌روزرسانی")
 
