@@ -40,6 +40,8 @@ class ErrorCode(enum.Enum):
     INTERNAL_ERROR = "INTERNAL_ERROR"
     # The database could not be reached in time (every pooled connection busy, or it is down).
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    # A statement ran past the database's statement timeout and was cancelled.
+    STATEMENT_TIMEOUT = "STATEMENT_TIMEOUT"
     # The referral workflow (models/workflow.py, models/evidence_files.py).
     NOT_ALLOWED = "NOT_ALLOWED"
     NOT_ASSIGNEE = "NOT_ASSIGNEE"
@@ -126,6 +128,18 @@ def _camel(name: str) -> str:
 INVALID_DOCUMENT_MESSAGE = "درخواست GraphQL با طرح (schema) سازگار نیست یا نگارش آن نادرست است."
 INVALID_VARIABLES_MESSAGE = "مقدار متغیرهای درخواست با نوع اعلام‌شده آن‌ها سازگار نیست."
 INTERNAL_MESSAGE = "خطای داخلی رخ داد؛ لطفاً دوباره تلاش کنید یا با پشتیبانی تماس بگیرید."
+TIMEOUT_MESSAGE = (
+    "پاسخ این درخواست بیش از زمان مجاز طول کشید و متوقف شد؛ دامنه آن را کوچک‌تر کنید یا بعداً دوباره تلاش کنید."
+)
+
+
+def _is_statement_timeout(error: BaseException | None) -> bool:
+    """A statement PostgreSQL cancelled for running past ``statement_timeout`` (Django wraps it)."""
+    while error is not None:
+        if type(error).__name__ == "QueryCanceled":
+            return True
+        error = error.__cause__
+    return False
 
 
 def _code_of(error: GraphQLError) -> str | None:
@@ -149,6 +163,9 @@ def format_error(error: GraphQLError) -> dict:
             # Raised by graphql-core itself: syntax, unknown field, wrong argument type.
             code = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
             formatted["message"] = f"{INVALID_DOCUMENT_MESSAGE} ({error.message})"
+        elif _is_statement_timeout(error.original_error):
+            code = ErrorCode.STATEMENT_TIMEOUT.value
+            formatted["message"] = TIMEOUT_MESSAGE
         elif isinstance(error.original_error, ValueError | GraphQLError) and error.path is None:
             # Variables that do not fit their declared types (graphql-core's coercion errors).
             code = ErrorCode.BAD_USER_INPUT.value

@@ -136,7 +136,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     # Mana's statements are short index lookups; JIT compilation, which PostgreSQL switches on by
     # estimated cost, only ever added hundreds of milliseconds to them.
-    options.setdefault("options", "-c jit=off")
+    # A statement that runs longer than this is cancelled (and answered STATEMENT_TIMEOUT): one
+    # runaway query must not hold a worker and a connection indefinitely.
+    statement_timeout_ms = int(float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30")) * 1000)
+    options.setdefault("options", f"-c jit=off -c statement_timeout={statement_timeout_ms}")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # One writer at a time is SQLite's rule; wait for the lock instead of failing at once.

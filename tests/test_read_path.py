@@ -67,3 +67,33 @@ def test_no_database_connection_in_time_is_a_coded_503(gql, monkeypatch):
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statement_timeout")
+@pytest.mark.django_db
+def test_a_statement_past_the_timeout_is_cancelled_and_answered_with_its_code(demo, monkeypatch):
+    from tests.workflow_helpers import FATEMEH, client_for
+
+    fatemeh = client_for(FATEMEH)
+
+    def runaway(info, on=None):
+        with connection.cursor() as cursor:
+            # SET LOCAL: the test's transaction (rolled back after it) is the only one it affects.
+            cursor.execute("SET LOCAL statement_timeout = '100ms'")
+            cursor.execute("SELECT pg_sleep(2)")
+
+    monkeypatch.setattr("resolvers.me.periods", runaway)
+    result = fatemeh.execute("{ periods { title } }")
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["STATEMENT_TIMEOUT"]
+    assert "pg_sleep" not in str(result)
+
+
+def test_postgresql_connections_carry_a_statement_timeout():
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default'])"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings", "DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}
+    cases = (({}, "statement_timeout=30000"), ({"DATABASE_STATEMENT_TIMEOUT": "5"}, "statement_timeout=5000"))
+    for extra, expected in cases:
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env={**env, **extra}, capture_output=True, text=True, timeout=120
+        )
+        assert expected in result.stdout, result.stderr
