@@ -13,12 +13,13 @@ from __future__ import annotations
 from django.db.models import BooleanField, F, Func
 
 from models.object_permissions import OrganizationUserObjectPermission, ReferralUserObjectPermission
+from models.organization import Organization
 from models.referrals import Referral
 
 ORGANIZATION_GRANTS = OrganizationUserObjectPermission._meta.db_table
 REFERRAL_GRANTS = ReferralUserObjectPermission._meta.db_table
 REFERRALS = Referral._meta.db_table
-ORGANIZATIONS = "mana_organization"
+ORGANIZATIONS = Organization._meta.db_table
 
 # A permission's id, looked up inside the statement: a constant for the planner (an InitPlan), so
 # that ``(user, permission, object)`` is seen as the unique-index probe it is.

@@ -58,9 +58,11 @@ def grant_on_create(referral) -> None:
             pk__in={referral.organization_id, referral.assignment.organization_id}
         ).values_list("pk", "tree_id", "lft")
     }
-    subtrees = OrganizationUserObjectPermission.objects.filter(
-        user__in=users, permission__codename=LEAD, permission__content_type__app_label="mana"
-    ).values_list("user_id", "content_object__tree_id", "content_object__lft", "content_object__rght")
+    subtrees = list(
+        OrganizationUserObjectPermission.objects.filter(
+            user__in=users, permission__codename=LEAD, permission__content_type__app_label="mana"
+        ).values_list("user_id", "content_object__tree_id", "content_object__lft", "content_object__rght")
+    )
 
     def covered(user, unit: int) -> bool:
         tree, lft = units[unit]

@@ -27,17 +27,17 @@ than the rest of a small request.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from models.organization import OrganizationKind
 from models.roles import Role
 from permissions import grant_sql
 from permissions.grants import SUBTREE_ROLES
+from permissions.referral_grants import IN_CHAIN
 from permissions.viewer import Viewer
 
 NOTHING = Q(pk__in=[])
 PROVINCE_UNIT_KINDS = (OrganizationKind.PROVINCIAL, OrganizationKind.REGIONAL)
-IN_CHAIN = "view_organization_in_chain"
 
 
 def organization_scope(viewer: Viewer, prefix: str = "") -> Q:
@@ -97,8 +97,6 @@ def restrict_assignments(queryset: QuerySet, viewer: Viewer) -> QuerySet:
 def restrict_indicators(queryset: QuerySet, viewer: Viewer) -> QuerySet:
     """Indicators are seen through the assignments in scope (asked per indicator: indicator lists
     are always narrowed first, to the indicators of assignments already read)."""
-    from django.db.models import Exists, OuterRef
-
     from models.indicators import Assignment
 
     return queryset.filter(Exists(restrict_assignments(Assignment.objects.filter(indicator_id=OuterRef("pk")), viewer)))

@@ -16,6 +16,7 @@ import strawberry
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from graphql import GraphQLError
+from psycopg.errors import QueryCanceled
 
 logger = logging.getLogger("mana.graphql")
 
@@ -136,7 +137,7 @@ TIMEOUT_MESSAGE = (
 def _is_statement_timeout(error: BaseException | None) -> bool:
     """A statement PostgreSQL cancelled for running past ``statement_timeout`` (Django wraps it)."""
     while error is not None:
-        if type(error).__name__ == "QueryCanceled":
+        if isinstance(error, QueryCanceled):
             return True
         error = error.__cause__
     return False

@@ -16,6 +16,7 @@ from strawberry.extensions import SchemaExtension
 from schema.errors import ErrorCode
 
 NUL = "\x00"
+ESCAPE = "\\u"
 NUL_MESSAGE = "متن «{name}» نویسهٔ پوچ (NUL) دارد که ذخیره‌شدنی نیست؛ آن را حذف کنید."
 
 
@@ -40,6 +41,7 @@ class _LiteralFinder(Visitor):
     def __init__(self) -> None:
         super().__init__()
         self.argument: str | None = None
+        self.found: str | None = None
 
     def enter_argument(self, node, *_args):
         self.argument = node.name.value
@@ -57,10 +59,13 @@ class RefuseUnstorableText(SchemaExtension):
         # step. Listed after ValidationCache, whose errors (if any) are already there to keep.
         context = self.execution_context
         name = _carrying_nul(context.variables or {}, "variables")
-        if name is None and context.graphql_document is not None:
+        # A literal holds a NUL either as the raw character or through a \u escape: walk the
+        # document only when its text has one of them (most requests' documents have neither).
+        query = context.query or ""
+        if name is None and context.graphql_document is not None and (NUL in query or ESCAPE in query):
             finder = _LiteralFinder()
             visit(context.graphql_document, finder)
-            name = getattr(finder, "found", None)
+            name = finder.found
         if name is not None:
             error = GraphQLError(
                 NUL_MESSAGE.format(name=name), extensions={"code": ErrorCode.BAD_USER_INPUT.value, "field": name}

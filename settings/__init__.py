@@ -134,10 +134,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "32")),
             "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "30")),
         }
-    # Mana's statements are short index lookups; JIT compilation, which PostgreSQL switches on by
-    # estimated cost, only ever added hundreds of milliseconds to them.
-    # A statement that runs longer than this is cancelled (and answered STATEMENT_TIMEOUT): one
-    # runaway query must not hold a worker and a connection indefinitely.
+    # jit=off: Mana's statements are short index lookups, and JIT compilation, which PostgreSQL
+    # switches on by estimated cost, only ever added hundreds of milliseconds to them.
+    # statement_timeout: a runaway statement is cancelled (answered STATEMENT_TIMEOUT) instead of
+    # holding a worker and a connection indefinitely.
     statement_timeout_ms = int(float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30")) * 1000)
     options.setdefault("options", f"-c jit=off -c statement_timeout={statement_timeout_ms}")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

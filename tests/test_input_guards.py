@@ -29,8 +29,10 @@ def test_a_nul_in_a_variable_is_bad_user_input(demo):
 
 
 def test_a_nul_in_a_literal_is_bad_user_input(demo):
-    error = error_of(client_for(FATEMEH).execute('{ organizations(search: "a\\u0000b") { totalCount } }'))
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "search"}
+    fatemeh = client_for(FATEMEH)
+    for literal in ("a\\u0000b", "a\\u{0}b", "a\x00b"):  # escaped, braced escape, the raw character
+        error = error_of(fatemeh.execute('{ organizations(search: "' + literal + '") { totalCount } }'))
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "search"}, literal
 
 
 def test_a_nul_deep_in_a_mutation_input_changes_nothing(demo):
