@@ -64,3 +64,26 @@ def test_a_withdrawn_subordinate_or_role_hides_the_unit_again(demo):
     User.objects.filter(national_code=MOHAMMAD).update(is_active=True)
     RoleAssignment.objects.filter(user__national_code=FATEMEH).delete()
     assert fatemeh.error_codes(SUBORDINATES) == ["FORBIDDEN"]
+
+
+def test_subordinates_units_cost_the_same_queries_for_three_or_thirty(demo, count_queries):
+    fatemeh = client_for(FATEMEH)
+    with count_queries() as few:
+        fatemeh.data(SUBORDINATES)
+    approver = User.objects.get(national_code=FATEMEH)
+    units = list(Organization.objects.filter(kind__in=["PROVINCIAL", "REGIONAL"]))
+    for index in range(27):
+        code = f"{990000000 + index:09d}"
+        check = sum(int(d) * (10 - i) for i, d in enumerate(code)) % 11
+        User.objects.create_user(
+            code + str(check if check < 2 else 11 - check),
+            "x",
+            first_name="کارشناس",
+            last_name=f"شماره {index}",
+            approver=approver,
+            organization=units[index % len(units)],
+        )
+    with count_queries() as many:
+        subordinates = fatemeh.data(SUBORDINATES)["me"]["subordinates"]
+    assert len(subordinates) == 30 and all(s["organization"] for s in subordinates)
+    assert many.count == few.count, many.sql()
