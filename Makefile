@@ -33,4 +33,4 @@ test: lint
 # Regenerate the lock after changing pyproject.toml's dependencies.
 lock: install
 	$(PY) -m pip install --quiet pip-tools
-	$(VENV)/bin/pip-compile --quiet --strip-extras --extra dev --extra bench -o requirements.lock pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --strip-extras --extra dev --extra bench --extra mutation -o requirements.lock pyproject.toml

@@ -43,6 +43,23 @@ class ErrorCode(enum.Enum):
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     # A statement ran past the database's statement timeout and was cancelled.
     STATEMENT_TIMEOUT = "STATEMENT_TIMEOUT"
+    # The request body is larger than the endpoint accepts (HTTP 413).
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    # The GraphQL document is longer, or has more tokens, than any real client sends.
+    DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+    # The document's estimated cost (connections multiply by first/last) is over the limit.
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+    # An operation that changes the session (login, logout) sent over WebSocket.
+    NOT_OVER_WEBSOCKET = "NOT_OVER_WEBSOCKET"
+    # Password guessing: the account or the address is locked out for a while.
+    LOGIN_LOCKED_OUT = "LOGIN_LOCKED_OUT"
+    # More than one login in one document (aliases or several operations).
+    ONE_LOGIN_PER_REQUEST = "ONE_LOGIN_PER_REQUEST"
+    # A decimal with more digits, or more decimal places, than its column holds.
+    DECIMAL_OUT_OF_RANGE = "DECIMAL_OUT_OF_RANGE"
+    DECIMAL_TOO_PRECISE = "DECIMAL_TOO_PRECISE"
+    # A negative value where the indicator's unit cannot be negative (a count).
+    NEGATIVE_NOT_ALLOWED = "NEGATIVE_NOT_ALLOWED"
     # The referral workflow (models/workflow.py, models/evidence_files.py).
     NOT_ALLOWED = "NOT_ALLOWED"
     NOT_ASSIGNEE = "NOT_ASSIGNEE"
@@ -73,6 +90,10 @@ class ErrorCode(enum.Enum):
     FILE_CONTENT_MISMATCH = "FILE_CONTENT_MISMATCH"
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
     FILE_EMPTY = "FILE_EMPTY"
+    # Macro-enabled Office documents (a VBA project) are refused as evidence.
+    FILE_MACROS_NOT_ALLOWED = "FILE_MACROS_NOT_ALLOWED"
+    # A ZIP-based file (DOCX, XLSX) that expands past the size or ratio limit (a zip bomb).
+    FILE_ARCHIVE_TOO_LARGE = "FILE_ARCHIVE_TOO_LARGE"
 
 
 class ManaError(GraphQLError):
