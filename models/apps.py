@@ -10,3 +10,7 @@ class ManaConfig(AppConfig):
     def ready(self) -> None:
         # Registers the signal that withdraws chain-unit grants with their referral grants.
         import permissions.referral_grants  # noqa: F401
+        from schema.multipart_names import install
+
+        # Keeps the Persian half-space (ZWNJ) in uploaded file names.
+        install()

@@ -1,16 +1,17 @@
 """Evidence files (مستندات): what may be uploaded, and where it is kept.
 
-Only PDF, DOC, DOCX, XLS and XLSX, with file names of Latin letters, digits, ``-`` and ``_`` (the
-user guide's rule). The content must match the extension — detected by its signature with the
-``filetype`` library, so a renamed .exe or a .txt that starts like a PDF is refused. Files are
-stored under a generated name in ``PRIVATE_MEDIA_ROOT``, outside every public path, and are
-served only by ``schema.views.evidence_download`` after a scope check.
+Only PDF, DOC, DOCX, XLS and XLSX. The content must match the extension — a PDF and the ZIP
+container of DOCX/XLSX by their signature with the ``filetype`` library, so a renamed .exe or a
+.txt that starts like a PDF is refused; Office documents are then opened and checked for what
+they are, for macros and for what they expand to (``models.office_documents``). The name people
+gave is kept, normalized, for display and download (``models.evidence_names``); files are stored
+under a generated name in ``PRIVATE_MEDIA_ROOT``, outside every public path, and are served only
+by ``resolvers.downloads.evidence_download`` after a scope check.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from pathlib import Path
 
@@ -18,7 +19,10 @@ import filetype
 from django.conf import settings
 
 from models.errors import DomainError
+from models.evidence_names import clean_file_name, extension_of
+from models.office_documents import check_ole2, check_ooxml, content_mismatch
 from models.referrals import Evidence, Performance
+from models.sizes import readable_size
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -27,12 +31,6 @@ CONTENT_TYPES = {
     "xls": "application/vnd.ms-excel",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-FILE_NAME = re.compile(r"[A-Za-z0-9_-]+\.([A-Za-z]+)")  # used with fullmatch: ``$`` would let "x.pdf\n" through
-# Word 97-2003 and Excel 97-2003 files are both OLE2 compound files; filetype tells them apart
-# only by a few internal markers that some producers do not write, so for these two the
-# container signature is what is required.
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-MAX_NAME = 150
 
 
 def storage_path(storage_name: str) -> Path:
@@ -41,14 +39,7 @@ def storage_path(storage_name: str) -> Path:
 
 def check_file_name(name: str) -> str:
     """The lower-case extension of an acceptable file name; DomainError otherwise."""
-    match = FILE_NAME.fullmatch(name or "")
-    if not match or len(name) > MAX_NAME:
-        raise DomainError(
-            "FILE_NAME_INVALID",
-            "نام فایل تنها می‌تواند شامل حروف و اعداد لاتین و نویسه‌های - و _ باشد (بدون فاصله).",
-            "file",
-        )
-    extension = match.group(1).lower()
+    extension = extension_of(clean_file_name(name))
     if extension not in CONTENT_TYPES:
         raise DomainError(
             "FILE_TYPE_NOT_ALLOWED", "تنها فایل‌هایی با قالب PDF، DOC، DOCX، XLS و XLSX پذیرفته می‌شود.", "file"
@@ -71,27 +62,21 @@ def read_limited(uploaded) -> bytes:
 
 
 def _too_large(limit: int) -> DomainError:
-    return DomainError("FILE_TOO_LARGE", f"حجم فایل نباید از {_readable_size(limit)} بیشتر باشد.", "file")
-
-
-def _readable_size(size: int) -> str:
-    """``10 مگابایت``, ``1.5 مگابایت``, ``512 کیلوبایت``: never a limit rounded down to «0 مگابایت»."""
-    for unit, name in ((1024 * 1024, "مگابایت"), (1024, "کیلوبایت")):
-        if size >= unit:
-            return f"{round(size / unit, 1):g} {name}"
-    return f"{size} بایت"
+    return DomainError("FILE_TOO_LARGE", f"حجم فایل نباید از {readable_size(limit)} بیشتر باشد.", "file")
 
 
 def check_content(extension: str, data: bytes) -> None:
     if not data:
         raise DomainError("FILE_EMPTY", "فایل خالی است.", "file")
     if extension in ("doc", "xls"):
-        matches = data.startswith(OLE2)
-    else:
-        kind = filetype.guess(data)
-        matches = kind is not None and kind.extension == extension
-    if not matches:
-        raise DomainError("FILE_CONTENT_MISMATCH", f"محتوای فایل با پسوند .{extension} آن هم‌خوانی ندارد.", "file")
+        # Word and Excel 97-2003 are both OLE2 compound files, told apart by their main stream.
+        check_ole2(extension, data)
+        return
+    kind = filetype.guess(data)
+    if kind is None or kind.extension != extension:
+        raise content_mismatch(extension)
+    if extension in ("docx", "xlsx"):
+        check_ooxml(extension, data)
 
 
 def store_evidence(*, actor, performance: Performance, file_name: str, extension: str, data: bytes) -> Evidence:
@@ -102,7 +87,8 @@ def store_evidence(*, actor, performance: Performance, file_name: str, extension
     try:
         return Evidence.objects.create(
             performance=performance,
-            file_name=file_name,
+            # check_file_name accepted it; the same normalization gives the name kept.
+            file_name=clean_file_name(file_name),
             content_type=CONTENT_TYPES[extension],
             size=len(data),
             storage_name=storage_name,

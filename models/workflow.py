@@ -27,21 +27,23 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from models import decimals
 from models.errors import Conflict, DomainError
 from models.evidence_files import check_content, check_file_name, read_limited, store_evidence
 from models.geography import Province
-from models.indicators import Assignment, ReferralStatus
+from models.indicators import Assignment, Indicator, ReferralStatus
 from models.jalali import format_jalali
 from models.referrals import BreakdownBy, Evidence, Performance, ProvincialSlice, Referral, ReferralEvent
 from models.roles import Role
 from models.rollup import RULE_MESSAGES, combine, targets_consistent
+from models.units import refuse_negative_count
 from models.users import User
 from permissions.referral_grants import grant_on_create, sync_change_permission
 
@@ -137,6 +139,25 @@ def _check_slices_consistent(rule: str, parent_target: Decimal, slices: Sequence
         )
 
 
+def _checked_slices(indicator: Indicator, slices: Sequence[SliceSpec]) -> list[SliceSpec]:
+    """Slice targets and weights as their columns store them (models.decimals); a count's target
+    cannot be negative (models.units)."""
+    checked = []
+    for index, spec in enumerate(slices):
+        target = decimals.checked(ProvincialSlice, "target", spec.target, f"slices.{index}.target")
+        refuse_negative_count(indicator.unit, target, f"slices.{index}.target")
+        weight = decimals.checked(ProvincialSlice, "weight", spec.weight, f"slices.{index}.weight")
+        checked.append(replace(spec, target=target, weight=weight))
+    return checked
+
+
+def _checked_value(referral: Referral, value: Decimal) -> Decimal:
+    """A performance value as its column stores it, so the payload shows what a later read gives."""
+    value = decimals.checked(Performance, "value", value, "value")
+    refuse_negative_count(referral.assignment.indicator.unit, value, "value")
+    return value
+
+
 def plain(value: Decimal) -> str:
     """1300.0000 → «1300», 36.5000 → «36.5» (never scientific notation)."""
     return format(value.normalize(), "f")
@@ -223,6 +244,7 @@ def refer(
                     "BREAKDOWN_BY_REQUIRED", "مشخص کنید برش استانی توسط چه کسی انجام می‌شود.", "breakdownBy"
                 )
             if breakdown_by == BreakdownBy.REFERRER:
+                slices = _checked_slices(assignment.indicator, slices)
                 _check_slices_consistent(assignment.indicator.rollup, target, slices)
                 for index, spec in enumerate(slices):
                     _check_subordinate(actor, spec.assignee, f"slices.{index}.assignee")
@@ -334,6 +356,7 @@ def split_by_province(*, actor: User, referral_id: int, version: int, slices: Se
             raise DomainError("ALREADY_SPLIT", "این شاخص پیش‌تر برش داده شده است.", "referral")
         if referral.version != version:
             raise Conflict()
+        slices = _checked_slices(referral.assignment.indicator, slices)
         _check_slices_consistent(referral.assignment.indicator.rollup, referral.target, slices)
         _create_slices(referral, slices)
         updated = Referral.objects.filter(pk=referral.pk, version=version).update(version=F("version") + 1)
@@ -367,6 +390,8 @@ def save_performance(*, actor: User, referral_id: int, version: int, changes: di
     with transaction.atomic():
         referral = _lock_open(referral_id)
         _check_editable_by(referral, actor, "تنها ارجاع‌گیرنده می‌تواند عملکرد این شاخص را ثبت کند.")
+        if changes.get("value") is not None:
+            changes = {**changes, "value": _checked_value(referral, changes["value"])}
         performance = Performance.objects.filter(referral=referral).first()
         current = performance.version if performance else 0
         if version != current:
@@ -481,7 +506,9 @@ def _roll_up_if_complete(parent: Referral, actor: User) -> None:
         for p in Performance.objects.filter(referral__in=children.values()).select_related("referral")
     }
     rule = parent.assignment.indicator.rollup
-    value = combine(rule, [values[s.province_id] for s in slices], [s.weight for s in slices])
+    combined = combine(rule, [values[s.province_id] for s in slices], [s.weight for s in slices])
+    # A sum of slices can outgrow the column, and SQLite keeps fewer digits than an average may have.
+    value = decimals.rounded(Performance, "value", combined, "value")
     comments = "تجمیع برش‌های استانی: " + "، ".join(f"{s.province.name}: {plain(values[s.province_id])}" for s in slices)
     _write_parent_performance(parent, actor, {"value": value, "comments": comments})
     _transition(parent, actor, parent.version, S.SUBMITTED, "تجمیع برش‌های استانی")

@@ -12,6 +12,10 @@ from strawberry_django.relay import DjangoListConnection
 
 from schema.errors import ErrorCode, ManaError
 
+# A cursor is an offset into the list. No list holds more rows than a GraphQL Int counts; a larger
+# offset reached the database (an OFFSET past 64 bits failed on SQLite: INTERNAL_ERROR).
+MAX_CURSOR_OFFSET = 2**31 - 1
+
 
 def check_page_arguments(first: int | None, last: int | None, before: str | None, after: str | None) -> None:
     cap = settings.MANA["MAX_PAGE_SIZE"]
@@ -26,7 +30,7 @@ def check_page_arguments(first: int | None, last: int | None, before: str | None
             continue
         try:
             prefix, offset = from_base64(cursor)
-            valid = prefix == relay.types.PREFIX and int(offset) >= 0
+            valid = prefix == relay.types.PREFIX and 0 <= int(offset) <= MAX_CURSOR_OFFSET
         except (ValueError, TypeError):
             valid = False
         if not valid:

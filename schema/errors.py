@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 
 import strawberry
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.http import JsonResponse
 from graphql import GraphQLError
 from psycopg.errors import QueryCanceled
@@ -150,6 +152,7 @@ def _camel(name: str) -> str:
 INVALID_DOCUMENT_MESSAGE = "درخواست GraphQL با طرح (schema) سازگار نیست یا نگارش آن نادرست است."
 INVALID_VARIABLES_MESSAGE = "مقدار متغیرهای درخواست با نوع اعلام‌شده آن‌ها سازگار نیست."
 INTERNAL_MESSAGE = "خطای داخلی رخ داد؛ لطفاً دوباره تلاش کنید یا با پشتیبانی تماس بگیرید."
+UNAVAILABLE_MESSAGE = "سامانه در این لحظه بیش از توان خود درخواست دارد؛ چند ثانیه دیگر دوباره تلاش کنید."
 TIMEOUT_MESSAGE = (
     "پاسخ این درخواست بیش از زمان مجاز طول کشید و متوقف شد؛ دامنه آن را کوچک‌تر کنید یا بعداً دوباره تلاش کنید."
 )
@@ -188,6 +191,11 @@ def format_error(error: GraphQLError) -> dict:
         elif _is_statement_timeout(error.original_error):
             code = ErrorCode.STATEMENT_TIMEOUT.value
             formatted["message"] = TIMEOUT_MESSAGE
+        elif isinstance(error.original_error, OperationalError):
+            # The database went away, or no pooled connection freed up in time, while resolving.
+            logger.error("Database unavailable in GraphQL execution", exc_info=error.original_error)
+            code = ErrorCode.SERVICE_UNAVAILABLE.value
+            formatted["message"] = UNAVAILABLE_MESSAGE
         elif isinstance(error.original_error, ValueError | GraphQLError) and error.path is None:
             # Variables that do not fit their declared types (graphql-core's coercion errors).
             code = ErrorCode.BAD_USER_INPUT.value
@@ -197,7 +205,20 @@ def format_error(error: GraphQLError) -> dict:
             formatted["message"] = INTERNAL_MESSAGE
             code = ErrorCode.INTERNAL_ERROR.value
     formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    field = _variable_field(error)
+    if field is not None:
+        formatted["extensions"].setdefault("field", field)
     return formatted
+
+
+# graphql-core names what it could not coerce only in its message: "Variable '$input' has invalid
+# value at .slices[0].target: …". The field is given as the NUL guard gives it (schema/input_guards.py).
+_VARIABLE_PATH = re.compile(r"Variable '\$(\w+)' has invalid value(?: at ((?:\.\w+|\[\d+\])+))?: ")
+
+
+def _variable_field(error: GraphQLError) -> str | None:
+    match = _VARIABLE_PATH.match(error.message) if error.path is None else None
+    return None if match is None else f"variables.{match[1]}{match[2] or ''}"
 
 
 def error_response(code: ErrorCode, message: str, status: int, **extensions) -> JsonResponse:

@@ -21,12 +21,17 @@ _NAMES = {
 }
 
 
+# The largest primary key a column holds (BigAutoField, a signed 64-bit integer): a larger one
+# overflowed the database driver (INTERNAL_ERROR) instead of finding nothing.
+MAX_PK = 2**63 - 1
+
+
 def decode_global_id(value: str, expected_type: str | None = None) -> tuple[str, int]:
     """(type name, integer pk) of a global id; INVALID_ID when malformed or of another type."""
     try:
         type_name, raw_pk = from_base64(str(value))
         pk = int(raw_pk)
-        if pk <= 0:
+        if not 0 < pk <= MAX_PK:
             raise ValueError(raw_pk)
     except (ValueError, TypeError, UnicodeDecodeError):
         raise ManaError(ErrorCode.INVALID_ID, f"شناسه «{value}» معتبر نیست.")

@@ -6,18 +6,21 @@ import datetime
 
 import strawberry
 import strawberry_django
-from django.conf import settings
+from graphql import GraphQLError
 from strawberry import Info, relay
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.execution import PreExecutionError
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from resolvers import auth, inbox, me, nodes, organizations, workflow
 from schema.connection import ManaConnection
+from schema.cost import QueryCostLimit
+from schema.documents import ParseAndValidateOffTheLoop
 from schema.enums import OrganizationKindEnum, ReferralStatusEnum
 from schema.input_guards import RefuseUnstorableText
 from schema.introspection import IntrospectionForSignedIn
 from schema.limits import DocumentLimits
+from schema.login_rules import OneLoginPerRequest
 from schema.scalars import SCALAR_MAP
 from schema.types import workflow as io
 from schema.types.auth import LoginInput, LoginPayload, LogoutPayload
@@ -123,6 +126,16 @@ class ManaSchema(strawberry.Schema):
         # once, by schema.errors.format_error.
         return None
 
+    async def _prepare_operation_async(self, context, extensions_runner):
+        # A document refused before parsing (schema/limits.py) or unparsable is raised from the
+        # parse hook; strawberry's execute() would answer it, its stream() (WebSocket) would not.
+        # Answered here, it is a pre-execution error on both transports.
+        try:
+            return await super()._prepare_operation_async(context, extensions_runner)
+        except GraphQLError as error:
+            context.pre_execution_errors = [error]
+            return PreExecutionError(data=None, errors=[error])
+
 
 schema = ManaSchema(
     query=Query,
@@ -131,13 +144,16 @@ schema = ManaSchema(
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[
         DjangoOptimizerExtension,
-        # A client sends the same few documents again and again: parse and validate each once.
+        # A client sends the same few documents again and again: parse and validate each once,
+        # a new one in a worker thread (schema/documents.py), after the size and token limits.
         # Validation is cached per (document, rules); DocumentLimits keeps its rules the same
         # objects from request to request so that the cache can hit.
-        lambda: ParserCache(maxsize=settings.MANA["DOCUMENT_CACHE_SIZE"]),
+        ParseAndValidateOffTheLoop,
         DocumentLimits,
+        OneLoginPerRequest,
         IntrospectionForSignedIn,
-        lambda: ValidationCache(maxsize=settings.MANA["DOCUMENT_CACHE_SIZE"]),
         RefuseUnstorableText,
+        # Last: only a document that passed every other check has its cost estimated.
+        QueryCostLimit,
     ],
 )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from asgiref.sync import sync_to_async
 from cross_web import HTTPException
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -17,11 +16,11 @@ from schema.context import ManaContext
 from schema.errors import ErrorCode, error_response, format_error
 from schema.loaders import Loaders
 from schema.schema import schema
+from schema.unavailable import service_unavailable
+from settings.body_limits import too_large_message
 
 BAD_REQUEST_MESSAGE = "درخواست GraphQL معتبر نیست؛ بدنه باید JSON با کلید «query» باشد."
-BUSY_MESSAGE = "سامانه در این لحظه بیش از توان خود درخواست دارد؛ چند ثانیه دیگر دوباره تلاش کنید."
-BUSY_RETRY_AFTER_SECONDS = 5
-logger = logging.getLogger("mana.graphql")
+TOO_MANY_PARTS_MESSAGE = "درخواست بیش از حد مجاز بخش یا فایل دارد."
 
 
 class ManaGraphQLView(AsyncGraphQLView):
@@ -32,14 +31,20 @@ class ManaGraphQLView(AsyncGraphQLView):
             # Unparsable body, no query, mutation over GET…: answered in the GraphQL error format
             # (strawberry's default is a bare text/plain line without a code).
             return error_response(ErrorCode.BAD_USER_INPUT, BAD_REQUEST_MESSAGE, error.status_code, reason=error.reason)
+        except RequestDataTooBig:
+            # Django refuses a body (or a multipart request's form fields) over
+            # DATA_UPLOAD_MAX_MEMORY_SIZE when it is read; left alone that is a logged
+            # SuspiciousOperation and a 400 HTML page. (The ASGI guard, settings/body_limits.py,
+            # refuses most such bodies before they are even received.)
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return error_response(ErrorCode.REQUEST_TOO_LARGE, too_large_message(limit), 413, maxBytes=limit)
+        except (TooManyFieldsSent, TooManyFilesSent):
+            return error_response(ErrorCode.REQUEST_TOO_LARGE, TOO_MANY_PARTS_MESSAGE, 413)
         except OperationalError:
             # Reading the session and the viewer's role happens before GraphQL runs: when no pooled
             # connection frees up in time (or the database is down), say so with a code and a
-            # retry hint instead of Django's 500 page. (Inside resolvers it is INTERNAL_ERROR.)
-            logger.exception("database unavailable before the GraphQL request could run")
-            response = error_response(ErrorCode.SERVICE_UNAVAILABLE, BUSY_MESSAGE, 503)
-            response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
-            return response
+            # retry hint instead of Django's 500 page.
+            return service_unavailable()
 
     async def get_context(self, request: HttpRequest, response) -> ManaContext:
         viewer = await sync_to_async(viewer_from_request)(request)

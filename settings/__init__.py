@@ -13,6 +13,7 @@ Redis so that several ASGI workers share subscriptions.
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -80,6 +81,8 @@ INSTALLED_APPS = [
     "simple_history",
     "channels",
     "strawberry_django",
+    # Counts failed sign-ins and locks out password guessing (models/login_lockout.py).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +96,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a locked-out admin sign-in into the Persian lockout page (the
+    # GraphQL login answers its lockout itself, with LOGIN_LOCKED_OUT).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "settings.urls"
@@ -158,11 +164,46 @@ else:
 
 AUTH_USER_MODEL = "mana.User"
 AUTHENTICATION_BACKENDS = [
+    # First (axes' AxesStandaloneBackend, counting each attempt before its password is checked):
+    # refuses a locked-out attempt before ModelBackend spends a password hash on it.
+    "models.login_lockout.LoginLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Mana has no anonymous browsing: guardian must not create an anonymous user row.
 ANONYMOUS_USER_NAME = None
+
+
+def env_positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+# Password guessing (django-axes, models/login_lockout.py): every password tried through the
+# GraphQL login or the admin console's login is counted, per national code (the account) and per
+# client address, over a sliding window of MANA_LOGIN_COOLOFF_MINUTES (15). An account is locked
+# after MANA_LOGIN_FAILURE_LIMIT (5) failures from anywhere — guessing one account from many
+# addresses; an address after MANA_LOGIN_ADDRESS_FAILURE_LIMIT (30) failures over all accounts —
+# spraying many accounts from one address; higher because many people share an office's NAT
+# address. A locked-out attempt is refused without a password hash (LOGIN_LOCKED_OUT; in the admin
+# a Persian 429 page) and not counted again, so the wait announced is the wait that holds. A
+# success clears that account's failures from that address. The address is REMOTE_ADDR: behind a
+# reverse proxy run daphne with --proxy-headers (and let the proxy overwrite X-Forwarded-For), or
+# every client shares the proxy's address. Unlock early: manage.py axes_reset_username <code>,
+# axes_reset_ip <address>, axes_reset (everything).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_positive_int("MANA_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_positive_int("MANA_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_positive_int("MANA_LOGIN_COOLOFF_MINUTES", 15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Also what takes back a successful attempt, counted (as a failure) before its password was checked.
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "models.login_lockout.LoginLockoutHandler"
+AXES_USERNAME_FORM_FIELD = "national_code"
+AXES_USERNAME_CALLABLE = "models.login_lockout.national_code_of"
+AXES_LOCKOUT_CALLABLE = "models.login_lockout.lockout_page"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -195,6 +236,10 @@ STORAGES = {
 # Evidence files live outside every public path; they are served only through checked views.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("MANA_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 EVIDENCE_MAX_BYTES = int(os.environ.get("MANA_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+# What a DOCX/XLSX (a ZIP) may expand to: its parts' count, total size and total/file-size ratio.
+EVIDENCE_ARCHIVE_MAX_ENTRIES = int(os.environ.get("MANA_EVIDENCE_ARCHIVE_MAX_ENTRIES", "10000"))
+EVIDENCE_ARCHIVE_MAX_BYTES = int(os.environ.get("MANA_EVIDENCE_ARCHIVE_MAX_BYTES", str(100 * 1024 * 1024)))
+EVIDENCE_ARCHIVE_MAX_RATIO = float(os.environ.get("MANA_EVIDENCE_ARCHIVE_MAX_RATIO", "100"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -209,6 +254,14 @@ MANA = {
     # Refuse documents deeper or more aliased than any real client sends (cheap DoS guards).
     "MAX_QUERY_DEPTH": int(os.environ.get("MANA_MAX_QUERY_DEPTH", "15")),
     "MAX_ALIASES": int(os.environ.get("MANA_MAX_ALIASES", "30")),
+    # Refused before parsing (DOCUMENT_TOO_LARGE): documents longer (UTF-8 bytes) or with more
+    # tokens than any real client sends. The largest the suite sends (every field of every type,
+    # tests/test_every_field.py) is ~20 KB and ~2,900 tokens; GraphiQL's introspection ~1.5 KB.
+    "MAX_DOCUMENT_BYTES": int(os.environ.get("MANA_MAX_DOCUMENT_BYTES", str(64 * 1024))),
+    "MAX_DOCUMENT_TOKENS": int(os.environ.get("MANA_MAX_DOCUMENT_TOKENS", "10000")),
+    # Refused before execution (QUERY_TOO_COSTLY): every field costs 1, a connection multiplies
+    # what it selects by its page size (schema/cost.py). The suite's costliest is ~13,000.
+    "MAX_QUERY_COST": int(os.environ.get("MANA_MAX_QUERY_COST", "50000")),
     # Parsed and validated documents kept per process (least recently used go first).
     "DOCUMENT_CACHE_SIZE": int(os.environ.get("MANA_DOCUMENT_CACHE_SIZE", "256")),
     # Serves GraphiQL at /graphql/ for people exploring the API.

@@ -13,11 +13,17 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
+from settings import daphne_body_limit  # noqa: E402
+from settings.body_limits import BodyLimitMiddleware  # noqa: E402
 from subscriptions.routing import websocket_urlpatterns  # noqa: E402
+
+# A body over the limit is refused before Django spools it (settings/body_limits.py); under daphne
+# already while it arrives, before daphne buffers it (settings/daphne_body_limit.py).
+daphne_body_limit.install()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

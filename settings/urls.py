@@ -8,6 +8,9 @@ admin.site.site_header = "پیشخوان مدیریت سکوی معنا"
 admin.site.site_title = "سکوی معنا"
 admin.site.index_title = "مدیریت"
 
+# DEBUG off: an unhandled failure (the database down, in the admin console too) is a Persian page.
+handler500 = "schema.unavailable.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", graphql_view, name="graphql"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from guardian.shortcuts import assign_perm, get_perms
@@ -33,7 +34,8 @@ MANA_MODELS = sorted(
 @pytest.fixture
 def console(demo) -> Client:
     client = Client()
-    assert client.login(national_code="0010000011", password=DEMO_PASSWORD)
+    # axes counts sign-ins per request and refuses authenticate() without one.
+    assert client.login(request=HttpRequest(), national_code="0010000011", password=DEMO_PASSWORD)
     return client
 
 

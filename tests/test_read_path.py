@@ -11,23 +11,21 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from strawberry.extensions.parser_cache import _get_parse_cache
-from strawberry.extensions.validation_cache import _get_validate_cache
+
+from schema.documents import documents
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.django_db
 def test_a_repeated_document_is_parsed_and_validated_once(gql):
-    size = settings.MANA["DOCUMENT_CACHE_SIZE"]
-    parse, validate = _get_parse_cache(size), _get_validate_cache(size)
     document = f"query Once_{uuid.uuid4().hex} {{ periods {{ title }} }}"
     codes = gql.error_codes(document)  # anonymous: refused, but parsed and validated first
     assert codes == ["UNAUTHENTICATED"]
-    parse_hits, validate_hits = parse.cache_info().hits, validate.cache_info().hits
+    parse_hits, validate_hits = documents.parse_hits, documents.validation_hits
     assert gql.error_codes(document) == ["UNAUTHENTICATED"]
-    assert parse.cache_info().hits == parse_hits + 1
-    assert validate.cache_info().hits == validate_hits + 1
+    assert documents.parse_hits == parse_hits + 1
+    assert documents.validation_hits == validate_hits + 1
 
 
 @pytest.mark.django_db

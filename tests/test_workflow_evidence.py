@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 import zipfile
 
 import filetype
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from models.errors import DomainError
 from models.evidence_files import check_file_name
-from models.referrals import Evidence, Performance, Referral
+from models.evidence_names import clean_file_name
+from models.referrals import Evidence
 from schema.ids import decode_global_id
 from tests.conftest import GraphQLClient
+from tests.evidence_helpers import download, minimal_pdf, post_upload, stored_files, upload
+from tests.evidence_helpers import evidence_state as _state
+from tests.office_files import excel_97, word_97
 from tests.workflow_helpers import (
     AMIR,
     FINISH,
     HASAN,
     REFERRAL,
     SAVE,
-    UPLOAD,
     build_chain,
     client_for,
     mutate,
@@ -39,26 +39,6 @@ PERSIAN = re.compile(r"[\u0600-\u06FF]")
 GENERATED_NAME = re.compile(r"^[0-9a-f]{32}$")
 
 
-def minimal_pdf() -> bytes:
-    """A tiny but well-formed one-page PDF (with a correct cross-reference table)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def ooxml(main_part: str) -> bytes:
     """A minimal Office Open XML package: ``[Content_Types].xml`` first, then the main part."""
     buffer = io.BytesIO()
@@ -72,48 +52,16 @@ def ooxml(main_part: str) -> bytes:
     return buffer.getvalue()
 
 
-def ole2(marker: bytes) -> bytes:
-    """An OLE2 compound file header (Word / Excel 97-2003) and padding."""
-    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + marker + b"\x00" * 600
+def ole2_header_only() -> bytes:
+    """The OLE2 signature and padding, not a compound file: a renamed file that only starts like one."""
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
 
 
 PDF = minimal_pdf()
 DOCX = ooxml("word/document.xml")
 XLSX = ooxml("xl/workbook.xml")
-DOC = ole2(b"word")
-XLS = ole2(b"excel")
-
-
-def post_upload(client: GraphQLClient, referral: str, name: str, content: bytes) -> dict:
-    """A multipart request as the GraphQL multipart request spec (apollo-upload-client) sends it; the whole body."""
-    operations = {"query": UPLOAD, "variables": {"input": {"referral": referral, "file": None}}}
-    response = client.http.post(
-        "/graphql/",
-        data={
-            "operations": json.dumps(operations),
-            "map": json.dumps({"0": ["variables.input.file"]}),
-            "0": SimpleUploadedFile(name, content, content_type="application/octet-stream"),
-        },
-    )
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def upload(client: GraphQLClient, referral: str, name: str, content: bytes) -> dict:
-    body = post_upload(client, referral, name, content)
-    assert "errors" not in body, body
-    return body["data"]["uploadEvidence"]
-
-
-def download(client: GraphQLClient, url: str):
-    response = client.http.get(url)
-    body = b"".join(response.streaming_content) if response.streaming else response.content
-    return response, body
-
-
-def stored_files(root) -> list:
-    directory = root / "evidence"
-    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+DOC = word_97()  # Word and Excel 97-2003 as real compound files: the main stream is checked
+XLS = excel_97()
 
 
 @pytest.fixture
@@ -140,16 +88,6 @@ def _submit(chain) -> None:
     finished = mutate(amir, FINISH, {"referral": child, "version": _referral(amir, child)["version"]})
     assert finished["errors"] == []
     assert finished["referral"]["status"] == "SUBMITTED"
-
-
-def _state(root) -> tuple:
-    """Everything a refused upload must leave untouched."""
-    return (
-        list(Evidence.objects.order_by("id").values_list("id", "performance_id", "storage_name")),
-        list(Performance.objects.order_by("id").values_list("id", "version")),
-        list(Referral.objects.order_by("id").values_list("id", "status", "version")),
-        stored_files(root),
-    )
 
 
 def test_the_test_documents_are_what_they_claim():
@@ -218,20 +156,21 @@ def test_size_limit_is_inclusive(chain, settings):
         ("notes.txt", PDF, "FILE_TYPE_NOT_ALLOWED"),
         ("report.exe", b"MZ\x90\x00" + b"\x00" * 200, "FILE_TYPE_NOT_ALLOWED"),
         ("report", PDF, "FILE_NAME_INVALID"),
-        ("گزارش.pdf", PDF, "FILE_NAME_INVALID"),
-        ("my report.pdf", PDF, "FILE_NAME_INVALID"),
-        ("report.v2.pdf", PDF, "FILE_NAME_INVALID"),
-        ("oversize.pdf", PDF + b"%" * 2048, "FILE_TOO_LARGE"),
+        ("report.exe.pdf", PDF, "FILE_NAME_INVALID"),  # an executable's name behind a second extension
+        ("CON.pdf", PDF, "FILE_NAME_INVALID"),  # a device name Windows will not save
+        ("oversize.pdf", PDF + b"%" * 64 * 1024, "FILE_TOO_LARGE"),
         ("empty.pdf", b"", "FILE_EMPTY"),
         ("narrative.xlsx", DOCX, "FILE_CONTENT_MISMATCH"),  # a DOCX named .xlsx
         ("figures.docx", XLSX, "FILE_CONTENT_MISMATCH"),
         ("old_report.docx", DOC, "FILE_CONTENT_MISMATCH"),  # an OLE2 file is not an OOXML one
         ("figures.xls", PDF, "FILE_CONTENT_MISMATCH"),
+        ("old_report.doc", ole2_header_only(), "FILE_CONTENT_MISMATCH"),  # only the signature of one
+        ("old_report.doc", XLS, "FILE_CONTENT_MISMATCH"),  # an Excel 97 workbook named .doc
         ("archive.pdf", ooxml("other/part.xml"), "FILE_CONTENT_MISMATCH"),  # a plain ZIP
     ],
 )
 def test_refused_files_change_nothing(chain, settings, name, content, code):
-    settings.EVIDENCE_MAX_BYTES = 1024
+    settings.EVIDENCE_MAX_BYTES = 64 * 1024  # above the real DOC and XLS, below "oversize.pdf"
     before = _state(chain["root"])
     result = upload(chain["amir"], chain["child"], name, content)
     assert result["evidence"] is None
@@ -254,12 +193,21 @@ def test_size_message_names_the_limit(chain, settings):
     assert "10 مگابایت" in error["message"], error["message"]
 
 
-@pytest.mark.parametrize("name", ["report.pdf\n", "report.pdf ", " report.pdf", "a" * 147 + ".pdf"])
-def test_file_name_rule_has_no_loopholes(name):
-    with pytest.raises(DomainError) as refused:
-        check_file_name(name)
-    assert refused.value.code == "FILE_NAME_INVALID"
-    assert check_file_name("a" * 146 + ".pdf") == "pdf"  # 150 characters: the limit itself
+@pytest.mark.parametrize(
+    "name, kept",
+    [
+        ("report.pdf\n", "report.pdf"),
+        ("report.pdf ", "report.pdf"),
+        (" report.pdf", "report.pdf"),
+        ("report.v2.pdf", "report.v2.pdf"),
+        ("a" * 146 + ".pdf", "a" * 146 + ".pdf"),  # 150 characters: the limit itself
+        ("a" * 147 + ".pdf", "a" * 146 + ".pdf"),  # longer: shortened, the extension kept
+    ],
+)
+def test_file_names_are_normalized_not_refused(name, kept):
+    """Names were once Latin letters, digits, - and _ only; now they are cleaned (tests/test_evidence_files.py)."""
+    assert check_file_name(name) == "pdf"
+    assert clean_file_name(name) == kept
 
 
 def test_upload_by_others_is_refused_and_changes_nothing(chain):

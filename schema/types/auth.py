@@ -14,6 +14,9 @@ class LoginInput:
 class LoginPayload:
     errors: list[UserError]
     me: Me | None = None
+    retry_after: int | None = strawberry.field(
+        default=None, description="With LOGIN_LOCKED_OUT: seconds until a sign-in is tried again (as HTTP Retry-After)."
+    )
 
 
 @strawberry.type

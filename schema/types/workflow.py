@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 @strawberry.input(description="One province's slice: its target (and weight for a weighted average).")
 class ProvinceSliceInput:
     province: strawberry.ID
-    target: Decimal
-    weight: Decimal | None = None
+    target: Decimal = strawberry.field(
+        description="At most 14 digits before the point and 4 after it; never negative (NEGATIVE_NOT_ALLOWED: a count)."
+    )
+    weight: Decimal | None = strawberry.field(default=None, description="Defaults to 1; as many digits as a target.")
     assignee: strawberry.ID | None = strawberry.field(
         default=None, description="Required when the referrer breaks down (breakdownBy: REFERRER)."
     )
@@ -66,7 +68,14 @@ class SplitByProvincePayload:
 class SavePerformanceInput:
     referral: strawberry.ID
     version: int = strawberry.field(description="The performance version the form was loaded with (0 if none yet).")
-    value: Decimal | None = strawberry.UNSET
+    value: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "Stored as given, never rounded: 14 digits before the point and 4 after it at most "
+            "(DECIMAL_OUT_OF_RANGE, DECIMAL_TOO_PRECISE); not negative when the indicator's unit is a count "
+            "(NEGATIVE_NOT_ALLOWED). null clears it."
+        ),
+    )
     has_strategic_plan: bool | None = strawberry.UNSET
     has_information_system: bool | None = strawberry.UNSET
     comments: str | None = strawberry.UNSET
