@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from asgiref.sync import sync_to_async
 from graphql import GraphQLError
 from strawberry.channels import GraphQLWSConsumer
@@ -61,10 +63,24 @@ class ManaErrorsSchema:
         return getattr(self._schema, name)
 
     async def stream(self, *args, **kwargs):
-        return _results_in_mana_format(await self._schema.stream(*args, **kwargs))
+        return _results_in_mana_format(await self._schema.stream(*args, **_own_loaders(kwargs)))
 
     async def subscribe(self, *args, **kwargs):
-        return _results_in_mana_format(await self._schema.subscribe(*args, **kwargs))
+        return _results_in_mana_format(await self._schema.subscribe(*args, **_own_loaders(kwargs)))
+
+
+def _own_loaders(kwargs: dict) -> dict:
+    """Each operation on a socket gets its own data loaders, as each HTTP request does.
+
+    The handler builds one context per connection and passes it to every operation; its loaders
+    cache what they load, so a long-lived socket would keep answering with rows read by an earlier
+    operation (a renamed unit, a referral since approved). Operations run concurrently on one
+    socket, so the connection's context is copied, not changed.
+    """
+    context = kwargs.get("context_value")
+    if isinstance(context, ManaContext):
+        kwargs["context_value"] = dataclasses.replace(context, loaders=Loaders(context.viewer))
+    return kwargs
 
 
 class ManaGraphQLWSConsumer(GraphQLWSConsumer):
