@@ -43,6 +43,9 @@ class Loaders:
         self.assignment_referrals = DataLoader(load_fn=sync_to_async(self._assignment_referrals))
         self.top_performance = DataLoader(load_fn=sync_to_async(self._top_performance))
         self.referral = DataLoader(load_fn=sync_to_async(self._referrals))
+        # Not cached: two mutations of one document may save the same performance in turn, and
+        # each payload must show the history as it stands after its own save.
+        self.performance_history = DataLoader(load_fn=sync_to_async(self._performance_history), cache=False)
 
     def _tree_rows(self, bounds: dict[int, Q]) -> dict[int, list[Organization]]:
         """Scoped organizations of each tree within one bounding filter, in lft order.
@@ -156,3 +159,20 @@ class Loaders:
         rows = scope.restrict_referrals(Referral.objects.filter(pk__in=set(pks)), self.viewer)
         by_pk = {referral.pk: referral for referral in rows}
         return [by_pk.get(pk) for pk in pks]
+
+    def _performance_history(self, performance_pks: list[int]) -> list[list]:
+        """Each performance's history records, oldest first, with who saved each one.
+
+        The performances themselves came through the scope; the people who saved them are read
+        through it too (null where the viewer may not see them).
+        """
+        people = scope.restrict_users(User.objects.all(), self.viewer)
+        rows = (
+            Performance.history.filter(id__in=set(performance_pks))
+            .order_by("history_date", "history_id")
+            .prefetch_related(Prefetch("history_user", queryset=people))
+        )
+        grouped: dict[int, list] = defaultdict(list)
+        for record in rows:
+            grouped[record.id].append(record)
+        return [grouped.get(pk, []) for pk in performance_pks]

@@ -99,23 +99,31 @@ class PerformanceNode(relay.Node):
         return score_on_referral(self.referral, self.value)
 
     @strawberry_django.field(
-        prefetch_related=["history__history_user"],
+        only=["pk"],
+        # Through a loader, not the optimizer: simple-history's `history` is a manager, not a
+        # relation Django can prefetch (the optimizer's prefetch answered INTERNAL_ERROR on `node`,
+        # `nodes` and `inbox`). One query for every performance of the page, whatever the path.
         description="Every saved change of the value, oldest first.",
     )
-    def value_history(self) -> list[PerformanceValueChange]:
-        records = sorted(self.history.all(), key=lambda r: (r.history_date, r.history_id))
-        changes, previous = [], None
-        for record in records:
-            # The creation record counts only when it already carried a value.
-            created_with_value = record.history_type == "+" and record.value is not None
-            if created_with_value or (record.history_type != "+" and record.value != previous):
-                changes.append(
-                    PerformanceValueChange(
-                        at=record.history_date, actor=record.history_user, old_value=previous, new_value=record.value
-                    )
+    async def value_history(self, info: Info) -> list[PerformanceValueChange]:
+        records = await info.context.loaders.performance_history.load(self.pk)
+        return value_changes(records)
+
+
+def value_changes(records) -> list[PerformanceValueChange]:
+    """The value's changes from its history records (oldest first), skipping saves that kept it."""
+    changes, previous = [], None
+    for record in records:
+        # The creation record counts only when it already carried a value.
+        created_with_value = record.history_type == "+" and record.value is not None
+        if created_with_value or (record.history_type != "+" and record.value != previous):
+            changes.append(
+                PerformanceValueChange(
+                    at=record.history_date, actor=record.history_user, old_value=previous, new_value=record.value
                 )
-            previous = record.value
-        return changes
+            )
+        previous = record.value
+    return changes
 
 
 def _score_from_annotations(performance: Performance) -> Decimal | None:
