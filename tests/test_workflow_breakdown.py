@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.referrals import ProvincialSlice, Referral, ReferralEvent
+from models.object_permissions import OrganizationUserObjectPermission, ReferralUserObjectPermission
+from models.referrals import Performance, ProvincialSlice, Referral, ReferralEvent
 from schema.ids import encode_global_id
 from tests.workflow_helpers import (
     ALI,
@@ -37,6 +38,10 @@ def _state() -> tuple:
         list(Referral.objects.order_by("id").values_list("id", "status", "version")),
         list(ProvincialSlice.objects.order_by("id").values_list("id", "province_id", "target")),
         ReferralEvent.objects.count(),
+        list(Performance.objects.order_by("id").values_list("id", "version", "value")),
+        Performance.history.count(),
+        ReferralUserObjectPermission.objects.count(),
+        OrganizationUserObjectPermission.objects.count(),
     )
 
 
@@ -92,8 +97,10 @@ def test_split_by_the_assignee_then_refer_each_slice_and_roll_up(seeded):
         (ISFAHAN, "1800.0000"),
         (TEHRAN, "1200.0000"),
     ]
+    before = _state()
     again = mutate(fatemeh, SPLIT, {"referral": referral, "version": 2, "slices": _slices((TEHRAN, "3000"))})
     assert _codes(again) == ["ALREADY_SPLIT"]
+    assert _state() == before
 
     def refer_slice(code, person, deadline="1402/11/10"):
         return mutate(

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from models.indicators import Assignment
+from models.object_permissions import OrganizationUserObjectPermission, ReferralUserObjectPermission
 from models.referrals import Performance, Referral, ReferralEvent
 from tests.workflow_helpers import (
     ALI,
@@ -38,6 +39,10 @@ def _state() -> tuple:
         ReferralEvent.objects.count(),
         list(Performance.objects.order_by("id").values_list("id", "version", "value")),
         list(Assignment.objects.order_by("id").values_list("id", "status")),
+        Performance.history.count(),
+        # Who may see and change what: the guardian grants the chain moves.
+        sorted(ReferralUserObjectPermission.objects.values_list("user_id", "permission_id", "content_object_id")),
+        OrganizationUserObjectPermission.objects.count(),
     )
 
 
@@ -126,13 +131,15 @@ def test_register_finish_return_approve_and_finalize(chain):
     submitted = mutate(amir, FINISH, {"referral": child_id, "version": 1})
     assert submitted["errors"] == []
     assert submitted["referral"]["status"] == "SUBMITTED"
-    # Submitted: Amir can no longer edit; finishing twice is refused.
+    # Submitted: Amir can no longer edit; finishing twice is refused. Neither changes anything.
+    before = _state()
     assert [e["code"] for e in mutate(amir, SAVE, {"referral": child_id, "version": 2, "value": "1"})["errors"]] == [
         "INVALID_STATE"
     ]
     assert [e["code"] for e in mutate(amir, FINISH, {"referral": child_id, "version": 2})["errors"]] == [
         "INVALID_STATE"
     ]
+    assert _state() == before
     # Fatemeh sees it waiting for her review.
     review = fatemeh.data(INBOX, {"period": period_id(), "status": "SUBMITTED"})["inbox"]
     assert [(e["node"]["id"], e["node"]["inboxAction"]) for e in review["edges"]] == [(child_id, "REVIEW")]
@@ -154,10 +161,12 @@ def test_register_finish_return_approve_and_finalize(chain):
     approved = mutate(fatemeh, FINISH, {"referral": child_id, "version": 4})
     assert approved["errors"] == []
     assert approved["referral"]["status"] == "APPROVED"
-    # Returning an approved item is refused.
+    # Returning an approved item is refused, and changes nothing.
+    before = _state()
     assert [
         e["code"] for e in mutate(fatemeh, RETURN, {"referral": child_id, "version": 5, "reason": "x"})["errors"]
     ] == ["INVALID_STATE"]
+    assert _state() == before
     top = _referral(ali, top_id)
     assert top["status"] == "SUBMITTED"
     assert top["performance"]["value"] == "37.0000"
@@ -184,7 +193,9 @@ def test_register_finish_return_approve_and_finalize(chain):
     sent = mutate(ali, SEND, {"period": period_id()})
     assert sent["errors"] == []
     assert sent["assignments"] == [{"id": assignment_id("MOE-02"), "status": "SENT_FOR_EVALUATION"}]
+    before = _state()
     assert [e["code"] for e in mutate(ali, SEND, {"period": period_id()})["errors"]] == ["NOTHING_TO_SEND"]
+    assert _state() == before
 
 
 def test_refusals_of_refer_change_nothing(chain, demo):
