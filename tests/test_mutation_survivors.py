@@ -704,3 +704,181 @@ def test_an_assignee_whose_change_permission_was_withdrawn_cannot_register(demo)
     before = _state()
     _refused(mutate(amir, SAVE, {"referral": child, "version": 0, "value": "30"}), "NOT_ASSIGNEE", "referral")
     assert _state() == before
+
+
+# --- people: who may be named ------------------------------------------------------------------------
+
+USER = "query($id: ID!) { node(id: $id) { ... on User { nationalCode } } }"
+PEOPLE_OF = (
+    "query($id: ID!) { node(id: $id) { ... on Referral { referrer { nationalCode } assignee { nationalCode } } } }"
+)
+
+
+def _user_gid(national_code: str) -> str:
+    return encode_global_id("User", User.objects.get(national_code=national_code).pk)
+
+
+def _named(client, national_code: str) -> bool:
+    node = client.data(USER, {"id": _user_gid(national_code)})["node"]
+    return node == {"nationalCode": national_code}
+
+
+def test_ones_approver_subordinates_and_self_are_nameable_outside_ones_units(demo):
+    # Sara (MOE-HQ) and her approver Ali (MOE), with no referral between them.
+    assert _named(client_for(SARA), ALI)
+    # Fatemeh (MOE-HQ) and her subordinate Narges (MOE-TAVANIR-ESF), nothing referred yet.
+    assert _named(client_for(FATEMEH), NARGES)
+    # A person whose own unit is not the unit of their role.
+    person = User.objects.create(
+        national_code="0010000143",
+        first_name="مینا",
+        last_name="آزمایشی",
+        organization=Organization.objects.get(code="MOE-WRM-FRS"),
+    )
+    person.set_password(DEMO_PASSWORD)
+    person.save()
+    RoleAssignment.objects.create(
+        user=person, role=Role.SELF_EVALUATOR, organization=Organization.objects.get(code="MOE-HQ")
+    )
+    assert _named(client_for("0010000143"), "0010000143")
+    # Nobody else of another unit.
+    assert not _named(client_for(SARA), "0010000038")
+
+
+def test_the_people_of_ones_referrals_stay_nameable_after_a_reorganization(demo):
+    """Mohammad (Tehran unit) was referred a slice by Fatemeh (MOE-HQ), then moved under Sara:
+    neither is the other's approver any more, nor in the other's unit, but the referral links them."""
+    fatemeh = client_for(FATEMEH)
+    referral = Referral.objects.get(assignment__indicator__code="MOE-01")
+    mutate(
+        fatemeh,
+        SPLIT,
+        {"referral": _gid(referral), "version": 1, "slices": _slices((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
+    )
+    slice_ = mutate(
+        fatemeh,
+        REFER,
+        {
+            "source": _gid(referral),
+            "province": province_id(TEHRAN),
+            "assignee": user_id(MOHAMMAD),
+            "deadline": "1402/11/10",
+        },
+    )["referral"]["id"]
+    User.objects.filter(national_code=MOHAMMAD).update(approver=User.objects.get(national_code=SARA))
+    mohammad = client_for(MOHAMMAD)
+    people = {"referrer": {"nationalCode": FATEMEH}, "assignee": {"nationalCode": MOHAMMAD}}
+    assert mohammad.data(PEOPLE_OF, {"id": slice_})["node"] == people
+    assert fatemeh.data(PEOPLE_OF, {"id": slice_})["node"] == people
+    assert _named(mohammad, FATEMEH)
+    assert _named(fatemeh, MOHAMMAD)
+    # Narges, Fatemeh's subordinate in Isfahan, has no referral with Mohammad.
+    assert not _named(mohammad, NARGES)
+
+
+def test_without_a_role_one_acts_in_nothing(demo):
+    """Fatemeh's only role is withdrawn: her referral, its assignment and the people of its chain go
+    with it; she remains nameable to herself."""
+    fatemeh = client_for(FATEMEH)
+    referral = Referral.objects.get(assignment__indicator__code="MOE-01")
+    RoleAssignment.objects.filter(user__national_code=FATEMEH).delete()
+    assert fatemeh.data(REFERRAL, {"id": _gid(referral)}) == {"node": None}
+    moe_01 = encode_global_id("Assignment", referral.assignment_id)
+    assert fatemeh.data("query($id: ID!) { node(id: $id) { id } }", {"id": moe_01}) == {"node": None}
+    assert _named(fatemeh, FATEMEH)
+    assert not _named(fatemeh, "0010000038")
+
+
+def test_a_leader_without_his_subtree_still_reads_the_assignments_he_referred(demo):
+    from guardian.shortcuts import remove_perm
+
+    ali = client_for(ALI)
+    remove_perm("mana.lead_organization", User.objects.get(national_code=ALI), Organization.objects.get(code="MOE"))
+    ids = {
+        code: encode_global_id("Assignment", Assignment.objects.get(indicator__code=code).pk)
+        for code in ("MOE-01", "MOE-02")
+    }
+    query = "query($id: ID!) { node(id: $id) { ... on Assignment { indicator { code } } } }"
+    assert ali.data(query, {"id": ids["MOE-01"]}) == {"node": {"indicator": {"code": "MOE-01"}}}
+    assert ali.data(query, {"id": ids["MOE-02"]}) == {"node": None}
+
+
+# --- the assignee's change permission ---------------------------------------------------------------
+
+
+def test_the_change_permission_follows_the_referral_in_and_out_of_the_assignees_hands(demo):
+    chain = build_chain()
+    fatemeh, amir, child = chain["fatemeh"], chain["amir"], chain["child"]["id"]
+    amir_user, referral = User.objects.get(national_code=AMIR), Referral.objects.get(pk=_pk(child))
+
+    def can_change() -> bool:
+        return "change_referral" in get_perms(amir_user, referral)
+
+    assert can_change()
+    mutate(amir, SAVE, {"referral": child, "version": 0, "value": "30"})
+    before = Referral.objects.get(pk=referral.pk).updated_at
+    mutate(amir, FINISH, {"referral": child, "version": 1})
+    assert not can_change()
+    assert Referral.objects.get(pk=referral.pk).updated_at > before
+    mutate(fatemeh, RETURN, {"referral": child, "version": 2, "reason": "ناقص"})
+    assert can_change()
+    mutate(amir, FINISH, {"referral": child, "version": 3})
+    mutate(fatemeh, FINISH, {"referral": child, "version": 4})
+    assert not can_change()
+
+
+def test_refusals_of_referring_an_assignment_name_their_field(demo):
+    ali, fatemeh = client_for(ALI), client_for(FATEMEH)
+    base = {"source": assignment_id("MOE-03"), "assignee": user_id(FATEMEH), "deadline": "1402/11/10"}
+    cases = [
+        (ali, {"assignee": user_id(AMIR)}, "NOT_SUBORDINATE", "assignee"),
+        (ali, {"deadline": "1402/11/25"}, "DEADLINE_AFTER_PARENT", "deadline"),
+        (ali, {"deadline": "1402/12/05"}, "DEADLINE_OUTSIDE_PERIOD", "deadline"),
+        (ali, {"source": assignment_id("MOE-01")}, "ALREADY_REFERRED", "source"),
+        (fatemeh, {"assignee": user_id(AMIR)}, "NOT_ALLOWED", "source"),
+        (ali, {"hasProvincialBreakdown": True}, "BREAKDOWN_BY_REQUIRED", "breakdownBy"),
+        (ali, {"breakdownBy": "ASSIGNEE"}, "BREAKDOWN_INVALID", "breakdownBy"),
+        (ali, {"province": province_id(TEHRAN)}, "NO_BREAKDOWN", "province"),
+    ]
+    for client, change, code, field in cases:
+        before = _state()
+        _refused(mutate(client, REFER, {**base, **change}), code, field)
+        assert _state() == before, code
+
+
+def test_everyone_above_in_the_chain_sees_a_referral_three_levels_down(demo):
+    chain = build_chain()
+    x = User.objects.create(
+        national_code="0010000151",
+        first_name="کاوه",
+        last_name="آزمایشی",
+        organization=Organization.objects.get(code="MOE-WRM-FRS"),
+        approver=User.objects.get(national_code=AMIR),
+    )
+    RoleAssignment.objects.create(user=x, role=Role.SELF_EVALUATOR, organization_id=x.organization_id)
+    grandchild = mutate(
+        chain["amir"],
+        REFER,
+        {"source": chain["child"]["id"], "assignee": user_id(x.national_code), "deadline": "1402/11/05"},
+    )["referral"]["id"]
+    people = {"referrer": {"nationalCode": AMIR}, "assignee": {"nationalCode": x.national_code}}
+    for client in (chain["ali"], chain["fatemeh"], chain["amir"]):
+        assert client.data(PEOPLE_OF, {"id": grandchild})["node"] == people
+    # Fatemeh's unit is MOE-HQ: Kaveh's unit (Fars regional water) is hers to name through the chain only.
+    units = chain["fatemeh"].data("{ organizations(first: 50) { edges { node { code } } } }")["organizations"]["edges"]
+    assert {"node": {"code": "MOE-WRM-FRS"}} in units
+
+
+def test_chain_units_already_in_a_leaders_subtree_are_not_granted_again(demo):
+    """permissions.referral_grants: a main leader's chains run through his own subtree, and
+    granting each unit again would make every statement of his carry thousands of ids."""
+    in_chain = OrganizationUserObjectPermission.objects.filter(permission__codename="view_organization_in_chain")
+    mutate(
+        client_for(ALI),
+        REFER,
+        {"source": assignment_id("MOE-02"), "assignee": user_id(FATEMEH), "deadline": "1402/11/15"},
+    )
+    assert not in_chain.filter(user__national_code=ALI).exists()
+    assert set(in_chain.filter(user__national_code=FATEMEH).values_list("content_object__code", flat=True)) == {
+        "MOE-HQ"
+    }
