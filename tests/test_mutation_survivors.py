@@ -652,11 +652,27 @@ def test_refer_refusals_name_their_code_and_field(moe_01):
         (fatemeh, slice_of(_gid(referral)), "PROVINCE_REQUIRED", "province"),
         (fatemeh, slice_of(_gid(referral), "IR-07", NARGES), "UNKNOWN_PROVINCE", "province"),
         (fatemeh, slice_of(_gid(referral), TEHRAN, NARGES), "ALREADY_REFERRED", "province"),
+        # A slice is not split again.
+        (
+            fatemeh,
+            {**slice_of(_gid(referral), ISFAHAN, NARGES), "hasProvincialBreakdown": True, "breakdownBy": "ASSIGNEE"},
+            "BREAKDOWN_INVALID",
+            "hasProvincialBreakdown",
+        ),
+        # Ali sees Fatemeh's referral, but it is hers to refer.
+        (ali, slice_of(_gid(referral), ISFAHAN, SARA), "NOT_ASSIGNEE", "source"),
     ]
     for client, input, code, field in cases:
         before = _state()
         _refused(mutate(client, REFER, input), code, field)
         assert _state() == before, code
+    # A referral without a breakdown has no slice to refer by province.
+    plain_referral = mutate(
+        ali, REFER, {"source": assignment_id("MOE-02"), "assignee": user_id(FATEMEH), "deadline": "1402/11/15"}
+    )["referral"]
+    before = _state()
+    _refused(mutate(fatemeh, REFER, slice_of(plain_referral["id"], TEHRAN)), "NO_BREAKDOWN", "province")
+    assert _state() == before
 
 
 def test_refer_refusals_of_a_plain_referral_name_their_code_and_field(demo):
@@ -787,6 +803,8 @@ def test_without_a_role_one_acts_in_nothing(demo):
     assert fatemeh.data("query($id: ID!) { node(id: $id) { id } }", {"id": moe_01}) == {"node": None}
     assert _named(fatemeh, FATEMEH)
     assert not _named(fatemeh, "0010000038")
+    ali_role = encode_global_id("RoleAssignment", RoleAssignment.objects.get(user__national_code=ALI).pk)
+    assert fatemeh.execute("query($id: ID!) { node(id: $id) { id } }", {"id": ali_role}) == {"data": {"node": None}}
 
 
 def test_a_leader_without_his_subtree_still_reads_the_assignments_he_referred(demo):
@@ -839,6 +857,43 @@ def test_refusals_of_referring_an_assignment_name_their_field(demo):
         (ali, {"hasProvincialBreakdown": True}, "BREAKDOWN_BY_REQUIRED", "breakdownBy"),
         (ali, {"breakdownBy": "ASSIGNEE"}, "BREAKDOWN_INVALID", "breakdownBy"),
         (ali, {"province": province_id(TEHRAN)}, "NO_BREAKDOWN", "province"),
+        (
+            ali,
+            {
+                "source": assignment_id("MOE-02"),
+                "hasProvincialBreakdown": True,
+                "breakdownBy": "REFERRER",
+                "slices": _slices((TEHRAN, "36", {"assignee": user_id(FATEMEH)}), (ISFAHAN, "37", {})),
+            },
+            "ASSIGNEE_REQUIRED",
+            "slices.1.assignee",
+        ),
+        (
+            ali,
+            {
+                "source": assignment_id("MOE-02"),
+                "hasProvincialBreakdown": True,
+                "breakdownBy": "REFERRER",
+                "slices": _slices(
+                    (TEHRAN, "36", {"assignee": user_id(FATEMEH), "deadline": "1402/11/11"}),
+                    (ISFAHAN, "37", {"assignee": user_id(SARA)}),
+                ),
+            },
+            "DEADLINE_AFTER_PARENT",
+            "slices.0.deadline",
+        ),
+        # Slices are the assignee's to set when she splits.
+        (
+            ali,
+            {
+                "source": assignment_id("MOE-02"),
+                "hasProvincialBreakdown": True,
+                "breakdownBy": "ASSIGNEE",
+                "slices": _slices((TEHRAN, "36.5", {})),
+            },
+            "BREAKDOWN_INVALID",
+            "slices",
+        ),
     ]
     for client, change, code, field in cases:
         before = _state()
@@ -882,3 +937,21 @@ def test_chain_units_already_in_a_leaders_subtree_are_not_granted_again(demo):
     assert set(in_chain.filter(user__national_code=FATEMEH).values_list("content_object__code", flat=True)) == {
         "MOE-HQ"
     }
+
+
+def test_a_self_evaluator_in_a_province_sees_his_unit_not_the_province(demo):
+    """Mohammad's unit (Tehran's electricity distribution) has a province; only a provincial
+    leader's role reaches the other units of it."""
+    mohammad = client_for(MOHAMMAD)
+    units = mohammad.data("{ organizations(first: 50) { edges { node { code } } } }")["organizations"]["edges"]
+    assert units == [{"node": {"code": "MOE-TAVANIR-THR"}}]
+
+
+def test_a_withdrawn_active_role_falls_back_to_the_next_one(demo):
+    """Sara signed in acting at MOE-HQ (her first role); that role is withdrawn while her session
+    lasts: she acts in her other one, at MOE-TAVANIR."""
+    sara = client_for(SARA)
+    me = "{ me { activeRole { role organization { code } } } }"
+    assert sara.data(me)["me"]["activeRole"]["organization"] == {"code": "MOE-HQ"}
+    RoleAssignment.objects.get(user__national_code=SARA, organization__code="MOE-HQ").delete()
+    assert sara.data(me)["me"]["activeRole"] == {"role": "SELF_EVALUATOR", "organization": {"code": "MOE-TAVANIR"}}
