@@ -361,7 +361,7 @@ class Run:
     async def sessions(self, client: httpx.AsyncClient, server: Server, target: Target, names) -> dict:
         sessions, timings = {}, []
         for name in names:
-            session = ManaSession(client, server.url, self.args.timeout)
+            session = ManaSession(client, server.url, self.args.timeout, database_url=target.url)
             outcome = await session.login(target.ctx[name]["code"], target.ctx["password"])
             if not outcome.ok:
                 raise RuntimeError(f"sign-in of {name} ({target.ctx[name]['code']}) failed: {outcome.error}")

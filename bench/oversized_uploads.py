@@ -287,12 +287,12 @@ def start_server(python: str, env: dict, application: str, log_dir: Path, name: 
     return server
 
 
-async def signed_in_amir(base: str, ids: dict) -> tuple[dict, str]:
+async def signed_in_amir(base: str, ids: dict, database_url: str) -> tuple[dict, str]:
     """Ali refers MOE-02 to Fatemeh, she refers it to Amir: Amir's cookies and his referral."""
     async with httpx.AsyncClient(trust_env=False) as client:
         sessions = {}
         for name, code in (("ali", ALI), ("fatemeh", FATEMEH), ("amir", AMIR)):
-            sessions[name] = ManaSession(client, base, 60)
+            sessions[name] = ManaSession(client, base, 60, database_url=database_url)
             outcome = await sessions[name].login(code, "mana-demo-1402")
             if not outcome.ok:
                 raise RuntimeError(f"login {name}: {outcome.error}")
@@ -388,7 +388,7 @@ async def measure(args: argparse.Namespace, work: Path) -> str:
     try:
         server = start_server(args.python, env, "settings.asgi:application", work, "mana-daphne")
         servers.append(server)
-        cookies, referral = await signed_in_amir(server.url, ids)
+        cookies, referral = await signed_in_amir(server.url, ids, database_url)
         pdf = minimal_pdf()
         small = Phase("baseline: small valid uploads", args.uploads, f"{len(pdf)} B PDF")
         phases.append(

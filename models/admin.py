@@ -393,3 +393,10 @@ class EvaluationAdmin(JalaliModelAdmin):
     autocomplete_fields = ("assignment", "evaluator")
 
     created_at_jalali = jalali_column("created_at", "زمان ثبت")
+
+
+# --- Credentials ---------------------------------------------------------------------------------
+
+# API tokens (list, search, revoke; no add form) and one-time codes (read only, never the code)
+# have their own modules; importing them registers them.
+from models import admin_api_tokens, admin_one_time_codes  # noqa: E402, F401

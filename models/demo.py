@@ -347,7 +347,7 @@ def _indicators_and_assignments(organizations: dict[str, Organization], period: 
 
 
 def _registration_requests(organizations: dict[str, Organization], people: dict[str, User]) -> None:
-    """The seed's «درخواست کاربری» list: one approved (فاطمه فرهاد), one pending."""
+    """The seed's «درخواست کاربری» list: one approved (فاطمه فرهاد), one pending (مهدی رستمی)."""
     approver = people["0010000021"]
     rows = [
         (
@@ -360,13 +360,15 @@ def _registration_requests(organizations: dict[str, Organization], people: dict[
             "MOE-HQ",
             RequestStatus.APPROVED,
         ),
+        # The seed's pending request was حمیدرضا قهرمانی's; the demo leaves him to register himself
+        # through the API (the README's story), and shows another applicant waiting in the queue.
         (
             "19",
-            "0091537525",
-            "حمیدرضا",
-            "قهرمانی",
-            "مدیر دفتر توسعه مدیریت و بهره‌وری",
-            "09121295300",
+            "0065432101",
+            "مهدی",
+            "رستمی",
+            "کارشناس برنامه‌ریزی",
+            "09121112255",
             "MOE-TAVANIR",
             RequestStatus.PENDING,
         ),

@@ -265,3 +265,12 @@ def lockout_page(request: HttpRequest, *_args) -> HttpResponse:
     )
     response["Retry-After"] = str(lockout.retry_after(now))
     return response
+
+
+def forgive_attempt(request: HttpRequest, national_code: str) -> None:
+    """A password proved right outside a sign-in (changePassword): undo the failure counted before it.
+
+    A sign-in does this through axes' user_logged_in handler (AXES_RESET_ON_SUCCESS).
+    """
+    if getattr(request, "login_attempt_counted", False):
+        _handler().reset_user_attempts(request, {"national_code": national_code})

@@ -1,5 +1,6 @@
 """The module Django's app registry imports: every model of the ``mana`` app, by domain."""
 
+from models.credentials import ApiToken, OneTimeCode
 from models.evaluations import Evaluation
 from models.geography import Province
 from models.indicators import Assignment, Indicator
@@ -15,12 +16,14 @@ from models.requests import NonApplicabilityRequest, Proposal, RegistrationReque
 from models.users import RoleAssignment, User
 
 __all__ = [
+    "ApiToken",
     "Assignment",
     "Evaluation",
     "EvaluationPeriod",
     "Evidence",
     "Indicator",
     "NonApplicabilityRequest",
+    "OneTimeCode",
     "Organization",
     "OrganizationGroupObjectPermission",
     "OrganizationUserObjectPermission",

@@ -653,6 +653,7 @@ def insert_people(seed: int, people: People) -> dict[str, int]:
         [
             "id", "password", "is_superuser", "national_code", "first_name", "last_name", "mobile", "birth_date",
             "landline", "post", "organization", "approver", "is_active", "is_staff", "date_joined",
+            "must_change_password",
         ],
     )  # fmt: skip
     users.write(
@@ -672,6 +673,7 @@ def insert_people(seed: int, people: People) -> dict[str, int]:
             True,
             i == 0,
             joined + datetime.timedelta(minutes=i),
+            False,
         )
         for i, p in enumerate(people.persons)
     )

@@ -76,6 +76,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="subordinates",
     )
     is_active = models.BooleanField("فعال", default=True)
+    # Set when credentials were sent by SMS (forgot password): until the person picks their own
+    # password, every operation but changing it (and signing out) is refused.
+    must_change_password = models.BooleanField("باید رمز عبور را تغییر دهد", default=False)
     is_staff = models.BooleanField("دسترسی به پیشخوان مدیریت", default=False)
     date_joined = models.DateTimeField("تاریخ عضویت", default=timezone.now)
 

@@ -156,3 +156,11 @@ def restrict_performances(queryset: QuerySet, viewer: Viewer) -> QuerySet:
 
 def restrict_evidence(queryset: QuerySet, viewer: Viewer) -> QuerySet:
     return _restrict_by_referral_grant(queryset, viewer, "performance__referral_id")
+
+
+def restrict_registration_requests(queryset: QuerySet, viewer: Viewer) -> QuerySet:
+    """Requests addressed to the viewer (they were named as approver) for a unit of the active role:
+    like everything else, the queue follows the role one acts in."""
+    if not viewer.is_authenticated or viewer.active_role is None:
+        return queryset.none()
+    return queryset.filter(Q(approver_id=viewer.user.pk) & organization_scope(viewer, prefix="organization__"))

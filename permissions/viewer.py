@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
+from models.credentials import ApiToken
 from models.users import RoleAssignment, User
 
 ACTIVE_ROLE_SESSION_KEY = "mana_active_role"
@@ -15,6 +16,9 @@ ACTIVE_ROLE_SESSION_KEY = "mana_active_role"
 class Viewer:
     user: User | None
     active_role: RoleAssignment | None
+    # The API token the request was authenticated with (models/api_tokens.py); None for a session.
+    # A token acts in exactly its own role: active_role is the token's, whatever the session says.
+    api_token: ApiToken | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -44,3 +48,8 @@ def viewer_for(user, session) -> Viewer:
 
 def viewer_from_request(request: HttpRequest) -> Viewer:
     return viewer_for(request.user, request.session)
+
+
+def viewer_for_token(token: ApiToken) -> Viewer:
+    """The viewer of a request authenticated by ``token`` (already checked: models.api_tokens)."""
+    return Viewer(user=token.user, active_role=token.role_assignment, api_token=token)

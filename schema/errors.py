@@ -96,6 +96,58 @@ class ErrorCode(enum.Enum):
     FILE_MACROS_NOT_ALLOWED = "FILE_MACROS_NOT_ALLOWED"
     # A ZIP-based file (DOCX, XLSX) that expands past the size or ratio limit (a zip bomb).
     FILE_ARCHIVE_TOO_LARGE = "FILE_ARCHIVE_TOO_LARGE"
+    # Sina sign-in (integrations/sina.py): sent back as ?error=… of the failure URL.
+    SINA_DISABLED = "SINA_DISABLED"
+    SINA_STATE_MISMATCH = "SINA_STATE_MISMATCH"
+    SINA_ACCESS_DENIED = "SINA_ACCESS_DENIED"
+    SINA_PROVIDER_ERROR = "SINA_PROVIDER_ERROR"
+    SINA_UNAVAILABLE = "SINA_UNAVAILABLE"
+    SINA_TIMEOUT = "SINA_TIMEOUT"
+    SINA_INVALID_TOKEN = "SINA_INVALID_TOKEN"
+    SINA_NONCE_MISMATCH = "SINA_NONCE_MISMATCH"
+    SINA_NATIONAL_CODE_MISSING = "SINA_NATIONAL_CODE_MISSING"
+    SINA_UNKNOWN_USER = "SINA_UNKNOWN_USER"
+    SINA_NOT_MAIN_LEADER = "SINA_NOT_MAIN_LEADER"
+    SINA_USER_INACTIVE = "SINA_USER_INACTIVE"
+    SINA_FAILED = "SINA_FAILED"
+    # Identity (models/captcha.py, models/one_time_codes.py, models/passwords.py, models/registration.py).
+    CAPTCHA_INVALID = "CAPTCHA_INVALID"
+    OTP_INVALID = "OTP_INVALID"
+    OTP_EXPIRED = "OTP_EXPIRED"
+    OTP_USED = "OTP_USED"
+    OTP_TOO_MANY_TRIES = "OTP_TOO_MANY_TRIES"
+    TOO_MANY_CODES = "TOO_MANY_CODES"
+    PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    INVALID_LANDLINE = "INVALID_LANDLINE"
+    UNKNOWN_PERSON = "UNKNOWN_PERSON"
+    BIRTH_DATE_MISMATCH = "BIRTH_DATE_MISMATCH"
+    MOBILE_MISMATCH = "MOBILE_MISMATCH"
+    MOBILE_TAKEN = "MOBILE_TAKEN"
+    UNKNOWN_APPROVER = "UNKNOWN_APPROVER"
+    ORGANIZATION_TOO_GENERAL = "ORGANIZATION_TOO_GENERAL"
+    ROLE_NOT_REQUESTABLE = "ROLE_NOT_REQUESTABLE"
+    DUPLICATE_REQUEST = "DUPLICATE_REQUEST"
+    IDENTITY_SERVICE_UNAVAILABLE = "IDENTITY_SERVICE_UNAVAILABLE"
+    # Refused to a caller authenticated by an API token (switching role, minting more tokens).
+    NOT_WITH_TOKEN = "NOT_WITH_TOKEN"
+    # API tokens (models/api_tokens.py). On HTTP the first three are a 401 with
+    # «WWW-Authenticate: Bearer error="invalid_token"»; unknown, malformed and wrong tokens (and
+    # those of a deactivated owner) are all INVALID_TOKEN, so that nothing is learnt by probing.
+    INVALID_TOKEN = "INVALID_TOKEN"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_REVOKED = "TOKEN_REVOKED"
+    # Too many requests with one API token in the current window (HTTP 429, Retry-After).
+    RATE_LIMITED = "RATE_LIMITED"
+    TOKEN_NAME_REQUIRED = "TOKEN_NAME_REQUIRED"
+    TOKEN_NAME_TOO_LONG = "TOKEN_NAME_TOO_LONG"
+    # The owner already has an unrevoked token of that name.
+    TOKEN_NAME_TAKEN = "TOKEN_NAME_TAKEN"
+    # A token is made for one of one's own roles only.
+    NOT_OWN_ROLE = "NOT_OWN_ROLE"
+    EXPIRY_IN_PAST = "EXPIRY_IN_PAST"
+    # An expiry past what the database and Python's datetime can hold (the year 9999).
+    EXPIRY_TOO_FAR = "EXPIRY_TOO_FAR"
 
 
 class ManaError(GraphQLError):

@@ -18,6 +18,7 @@ _NAMES = {
     "Referral": "ارجاع",
     "Performance": "عملکرد",
     "Evidence": "مستند",
+    "ApiToken": "توکن API",
 }
 
 

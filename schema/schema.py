@@ -6,29 +6,46 @@ import datetime
 
 import strawberry
 import strawberry_django
+from asgiref.sync import sync_to_async
 from graphql import GraphQLError
 from strawberry import Info, relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import PreExecutionError
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from resolvers import auth, inbox, me, nodes, organizations, workflow
+from resolvers import (
+    api_tokens,
+    auth,
+    captcha,
+    inbox,
+    me,
+    nodes,
+    organizations,
+    passwords,
+    registration,
+    roles,
+    workflow,
+)
+from resolvers.sina import sina_sign_in
 from schema.connection import ManaConnection
 from schema.cost import QueryCostLimit
 from schema.documents import ParseAndValidateOffTheLoop
-from schema.enums import OrganizationKindEnum, ReferralStatusEnum
+from schema.enums import OrganizationKindEnum, ReferralStatusEnum, RequestStatusEnum
 from schema.input_guards import RefuseUnstorableText
 from schema.introspection import IntrospectionForSignedIn
 from schema.limits import DocumentLimits
 from schema.login_rules import OneLoginPerRequest
 from schema.scalars import SCALAR_MAP
+from schema.types import api_tokens as tokens_io
+from schema.types import auth as auth_io
+from schema.types import registration as registration_io
 from schema.types import workflow as io
-from schema.types.auth import LoginInput, LoginPayload, LogoutPayload
 from schema.types.geography import ProvinceNode
 from schema.types.organization import OrganizationNode
 from schema.types.period import EvaluationPeriodNode
 from schema.types.referral import ReferralNode
 from schema.types.registry import NODE_TYPES
+from schema.types.sina import SinaSignIn
 from schema.types.user import Me
 
 
@@ -42,9 +59,17 @@ class Query:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
         return await nodes.resolve_nodes(info, ids)
 
+    @strawberry.field(description="A new captcha challenge (for login, requestOtp, forgotPassword, registration).")
+    async def captcha(self, info: Info) -> auth_io.Captcha:
+        return await captcha.captcha(info)
+
     @strawberry.field(description="The signed-in person, their roles and the active one.")
     async def me(self, info: Info) -> Me | None:
         return await me.me(info)
+
+    @strawberry.field(description="Sign-in through Sina for main leaders, for anyone; null when Sina is not enabled.")
+    def sina_sign_in(self, info: Info) -> SinaSignIn | None:
+        return sina_sign_in(info)
 
     @strawberry_django.field(description="Evaluation periods, newest first; `on`: only those that include that day.")
     def periods(self, info: Info, on: datetime.date | None = None) -> list[EvaluationPeriodNode]:
@@ -80,16 +105,92 @@ class Query:
     def inbox(self, info: Info, period: strawberry.ID, status: ReferralStatusEnum | None = None) -> list[ReferralNode]:
         return inbox.inbox(info, period, status.value if status else None)
 
+    @strawberry_django.connection(
+        ManaConnection[tokens_io.ApiTokenNode],
+        description="The viewer's own API tokens, newest first, revoked and expired ones too; never their secrets.",
+    )
+    def api_tokens(self, info: Info) -> list[tokens_io.ApiTokenNode]:
+        return api_tokens.api_tokens(info)
+
+    @strawberry_django.connection(
+        ManaConnection[registration_io.RegistrationRequestNode],
+        description=(
+            "تأیید درخواست‌ها: registration requests that name the viewer as approver, for units of the active "
+            "role; newest first. `search`: tracking code, national code, mobile or name."
+        ),
+    )
+    def registration_requests(
+        self, info: Info, status: RequestStatusEnum | None = None, search: str | None = None
+    ) -> list[registration_io.RegistrationRequestNode]:
+        return registration.registration_requests(info, status.value if status else None, search)
+
+    @strawberry.field(
+        description=(
+            "Organizations for the registration form (no sign-in needed): ARO and the first level "
+            "without `parent`, else the children of `parent`."
+        )
+    )
+    async def registration_organizations(
+        self, info: Info, parent: strawberry.ID | None = None
+    ) -> list[registration_io.OrganizationChoice]:
+        return await sync_to_async(registration.organization_choices)(parent)
+
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Sign in with national code and password; starts a session.")
-    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+    @strawberry.mutation(description="Sign in with national code, password and captcha; starts a session.")
+    async def login(self, info: Info, input: auth_io.LoginInput) -> auth_io.LoginPayload:
         return await auth.login(info, input)
 
+    @strawberry.mutation(
+        description="ورود با رمز یکبار مصرف: a sign-in code by SMS; the same answer for any national code."
+    )
+    async def request_otp(self, info: Info, input: auth_io.RequestOtpInput) -> auth_io.RequestOtpPayload:
+        return await auth.request_otp(info, input)
+
+    @strawberry.mutation(description="Sign in with the one-time code received by SMS; starts a session.")
+    async def login_with_otp(self, info: Info, input: auth_io.LoginWithOtpInput) -> auth_io.LoginPayload:
+        return await auth.login_with_otp(info, input)
+
     @strawberry.mutation(description="End the session.")
-    async def logout(self, info: Info) -> LogoutPayload:
+    async def logout(self, info: Info) -> auth_io.LogoutPayload:
         return await auth.logout(info)
+
+    @strawberry.mutation(
+        description="فراموشی رمز عبور: temporary credentials by SMS, to be changed at the first sign-in."
+    )
+    async def forgot_password(self, info: Info, input: auth_io.ForgotPasswordInput) -> auth_io.ForgotPasswordPayload:
+        return await passwords.forgot_password(info, input)
+
+    @strawberry.mutation(description="Change one's password (Django's password rules; other sessions end).")
+    async def change_password(self, info: Info, input: auth_io.ChangePasswordInput) -> auth_io.ChangePasswordPayload:
+        return await passwords.change_password(info, input)
+
+    @strawberry.mutation(description="تغییر نقش: act in another of one's roles without signing out.")
+    async def switch_role(self, info: Info, input: auth_io.SwitchRoleInput) -> auth_io.SwitchRolePayload:
+        return await roles.switch_role(info, input)
+
+    @strawberry.mutation(
+        description="ثبت‌نام: ask for an account; checked with the civil registry and Shahkar. Returns a tracking code."
+    )
+    async def submit_registration_request(
+        self, info: Info, input: registration_io.SubmitRegistrationRequestInput
+    ) -> registration_io.SubmitRegistrationRequestPayload:
+        return await registration.submit(info, input)
+
+    @strawberry.mutation(
+        description="Approve a request addressed to you: the person joins with the requested role, as your subordinate."
+    )
+    async def approve_registration_request(
+        self, info: Info, input: registration_io.ReviewRegistrationRequestInput
+    ) -> registration_io.ReviewRegistrationRequestPayload:
+        return await registration.approve(info, input)
+
+    @strawberry.mutation(description="Reject a request addressed to you, with a reason (sent to the applicant).")
+    async def reject_registration_request(
+        self, info: Info, input: registration_io.ReviewRegistrationRequestInput
+    ) -> registration_io.ReviewRegistrationRequestPayload:
+        return await registration.reject(info, input)
 
     @strawberry.mutation(description="Refer an assignment or one's own referral to a subordinate (ارجاع).")
     async def refer(self, info: Info, input: io.ReferInput) -> io.ReferPayload:
@@ -118,6 +219,23 @@ class Mutation:
     @strawberry.mutation(description="Send the organization's finalized assignments to the senior leader.")
     async def send_for_evaluation(self, info: Info, input: io.SendForEvaluationInput) -> io.SendForEvaluationPayload:
         return await workflow.send_for_evaluation(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "An API token for one of one's roles; its secret is in this answer only. "
+            "Not with an API token (NOT_WITH_TOKEN): sign in to make one."
+        )
+    )
+    async def create_api_token(
+        self, info: Info, input: tokens_io.CreateApiTokenInput
+    ) -> tokens_io.CreateApiTokenPayload:
+        return await api_tokens.create(info, input)
+
+    @strawberry.mutation(description="Revoke one of one's API tokens: it stops working at once.")
+    async def revoke_api_token(
+        self, info: Info, input: tokens_io.RevokeApiTokenInput
+    ) -> tokens_io.RevokeApiTokenPayload:
+        return await api_tokens.revoke(info, input)
 
 
 class ManaSchema(strawberry.Schema):

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -83,6 +85,17 @@ INSTALLED_APPS = [
     "strawberry_django",
     # Counts failed sign-ins and locks out password guessing (models/login_lockout.py).
     "axes",
+    # Captcha images and their answers (models/captcha.py).
+    "captcha",
+    # Background tasks (sending SMS). The database queue's app is installed whichever backend
+    # TASKS names, so switching to it (MANA_TASKS_BACKEND=database) needs no other change.
+    "django_tasks",
+    "django_tasks_db",
+    # SMS outbox and gateways, civil registry and Shahkar adapters (integrations/).
+    "integrations.apps.IntegrationsConfig",
+    # Throttles counted in the shared cache (API requests per token: schema/bearer.py); installed
+    # for its system check, which refuses a cache that worker processes do not share.
+    "django_ratelimit",
 ]
 
 MIDDLEWARE = [
@@ -152,15 +165,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+# Every Redis key Mana writes (channel layer, cache) starts with it: deployments, or parallel test
+# runs, sharing one Redis server do not see each other's keys.
+REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "mana")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("REDIS_PREFIX", "mana")},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
     }
+    # The shared cache: throttle counters (django-ratelimit) must be the same for every worker.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
+    }
+    # django-ratelimit lists only django-redis as supported (W001); Django's own RedisCache
+    # increments atomically too (INCRBY), which is all its counters need.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without REDIS_URL Mana runs as one process (the in-memory channel layer already requires
+    # it), and one process's memory counts right. django-ratelimit refuses local memory (E003)
+    # because several workers would each count alone: several workers need REDIS_URL anyway.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 AUTH_USER_MODEL = "mana.User"
 AUTHENTICATION_BACKENDS = [
@@ -168,7 +200,12 @@ AUTHENTICATION_BACKENDS = [
     # refuses a locked-out attempt before ModelBackend spends a password hash on it.
     "models.login_lockout.LoginLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # authenticate(national_code=…, one_time_password=…): a one-time SMS code (models/one_time_codes.py).
+    "models.one_time_codes.OneTimeCodeBackend",
     "guardian.backends.ObjectPermissionBackend",
+    # Sina sign-in of main leaders (integrations/sina.py): only its callback view authenticates
+    # through it; listed so that a Sina session finds its user on later requests.
+    "integrations.sina.SinaBackend",
 ]
 # Mana has no anonymous browsing: guardian must not create an anonymous user row.
 ANONYMOUS_USER_NAME = None
@@ -205,12 +242,111 @@ AXES_USERNAME_FORM_FIELD = "national_code"
 AXES_USERNAME_CALLABLE = "models.login_lockout.national_code_of"
 AXES_LOCKOUT_CALLABLE = "models.login_lockout.lockout_page"
 
+# Sina (سینا), the government's single sign-on, through which main leaders sign in instead of a
+# password (integrations/sina.py): an OpenID Connect authorization-code client, mozilla-django-oidc,
+# which reads the OIDC_* names. Off unless MANA_SINA_ENABLED=1; on, a production process refuses to
+# start without the provider's endpoints and the client's credentials. Register
+# https://<host>/auth/sina/callback/ with Sina as this client's redirect URI.
+MANA_SINA_ENABLED = env_bool("MANA_SINA_ENABLED", False)
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("SINA_OIDC_AUTHORIZATION_ENDPOINT", "").strip()
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("SINA_OIDC_TOKEN_ENDPOINT", "").strip()
+# Optional: without it the claims are read from the id_token alone.
+OIDC_OP_USER_ENDPOINT = os.environ.get("SINA_OIDC_USERINFO_ENDPOINT", "").strip()
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("SINA_OIDC_JWKS_ENDPOINT", "").strip()
+OIDC_RP_CLIENT_ID = os.environ.get("SINA_OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("SINA_OIDC_CLIENT_SECRET", "").strip()
+# RS256: the id_token's signature is checked with the provider's published keys (JWKS); HS256:
+# with the client secret. The token's own header cannot choose another algorithm.
+OIDC_RP_SIGN_ALGO = os.environ.get("SINA_OIDC_SIGN_ALGO", "RS256").strip().upper()
+if OIDC_RP_SIGN_ALGO not in {"RS256", "HS256"}:
+    raise ImproperlyConfigured(f"SINA_OIDC_SIGN_ALGO must be RS256 or HS256, not {OIDC_RP_SIGN_ALGO!r}")
+OIDC_RP_SCOPES = os.environ.get("SINA_OIDC_SCOPES", "openid profile").strip()
+# When set, an id_token from another issuer (its `iss`) is refused.
+MANA_SINA_ISSUER = os.environ.get("SINA_OIDC_ISSUER", "").strip()
+# Seconds each call to the provider (token, userinfo, JWKS) may take before the sign-in is refused.
+try:
+    OIDC_TIMEOUT = float(os.environ.get("SINA_OIDC_TIMEOUT", "").strip() or "10")
+except ValueError:
+    raise ImproperlyConfigured("SINA_OIDC_TIMEOUT must be a number of seconds")
+if not OIDC_TIMEOUT > 0:
+    raise ImproperlyConfigured("SINA_OIDC_TIMEOUT must be more than 0 seconds")
+# A private CA's bundle (a file path) for the provider's TLS certificate; certificates are always checked.
+OIDC_VERIFY_SSL = os.environ.get("SINA_OIDC_CA_BUNDLE", "").strip() or True
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = env_bool("SINA_OIDC_USE_PKCE", True)
+# client_secret_basic instead of client_secret_post at the token endpoint.
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("SINA_OIDC_TOKEN_USE_BASIC_AUTH", False)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sina-callback"
+# Main leaders are registered beforehand; tokens are used once and never kept.
+OIDC_CREATE_USER = False
+OIDC_STORE_ACCESS_TOKEN = False
+OIDC_STORE_ID_TOKEN = False
+# The claim (id_token or userinfo) that carries the national code; Persian digits are accepted.
+MANA_SINA_NATIONAL_CODE_CLAIM = os.environ.get("MANA_SINA_NATIONAL_CODE_CLAIM", "national_code").strip()
+# Where the browser goes after signing in (unless /auth/sina/start/?next=… named a safe address),
+# and after a refusal, with ?error=<ErrorCode> added; the default failure page says why in Persian.
+MANA_SINA_LOGIN_REDIRECT_URL = os.environ.get("MANA_SINA_LOGIN_REDIRECT_URL", "").strip() or "/"
+MANA_SINA_FAILURE_REDIRECT_URL = os.environ.get("MANA_SINA_FAILURE_REDIRECT_URL", "").strip() or "/auth/sina/failed/"
+# ?next= may name this host or the frontend's (the hosts of the two addresses above).
+OIDC_REDIRECT_ALLOWED_HOSTS = sorted(
+    {urlsplit(url).netloc for url in (MANA_SINA_LOGIN_REDIRECT_URL, MANA_SINA_FAILURE_REDIRECT_URL)} - {""}
+)
+if PRODUCTION and MANA_SINA_ENABLED:
+    # Half-configured, every main leader's sign-in would fail at the provider or at the callback.
+    required = {
+        "SINA_OIDC_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+        "SINA_OIDC_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+        "SINA_OIDC_CLIENT_ID": OIDC_RP_CLIENT_ID,
+        "SINA_OIDC_CLIENT_SECRET": OIDC_RP_CLIENT_SECRET,
+    }
+    if OIDC_RP_SIGN_ALGO == "RS256":
+        required["SINA_OIDC_JWKS_ENDPOINT"] = OIDC_OP_JWKS_ENDPOINT
+    missing = [name for name, value in required.items() if not value]
+    if missing:
+        raise ImproperlyConfigured(f"MANA_SINA_ENABLED=1 in production needs {', '.join(missing)}.")
+    endpoints = {
+        "SINA_OIDC_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+        "SINA_OIDC_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+        "SINA_OIDC_USERINFO_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+        "SINA_OIDC_JWKS_ENDPOINT": OIDC_OP_JWKS_ENDPOINT,
+    }
+    plain = [name for name, url in endpoints.items() if url and urlsplit(url).scheme != "https"]
+    if plain:
+        raise ImproperlyConfigured(f"MANA_SINA_ENABLED=1 in production needs https:// addresses: {', '.join(plain)}.")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # Django's, with a Persian message (models/passwords.py).
+    {"NAME": "models.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# One-time SMS codes (models/one_time_codes.py): valid MANA_OTP_TTL_SECONDS, refused after
+# MANA_OTP_MAX_TRIES wrong tries. SMS sending (codes and forgot-password credentials) is throttled
+# per national code and per client address (django-ratelimit's rate syntax, "3/10m").
+MANA_OTP_TTL_SECONDS = env_positive_int("MANA_OTP_TTL_SECONDS", 120)
+MANA_OTP_MAX_TRIES = env_positive_int("MANA_OTP_MAX_TRIES", 3)
+MANA_SMS_RATE_PER_PERSON = os.environ.get("MANA_SMS_RATE_PER_PERSON", "3/10m")
+MANA_SMS_RATE_PER_ADDRESS = os.environ.get("MANA_SMS_RATE_PER_ADDRESS", "30/h")
+
+# API tokens (models/api_tokens.py, schema/bearer.py): requests per token and window, in
+# django-ratelimit's syntax ("600/m", "10/5s"); over it, 429 RATE_LIMITED with Retry-After.
+MANA_API_TOKEN_RATE = os.environ.get("MANA_API_TOKEN_RATE", "600/m").strip()
+if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", MANA_API_TOKEN_RATE):
+    raise ImproperlyConfigured(f"MANA_API_TOKEN_RATE must be like '600/m' or '10/5s', not {MANA_API_TOKEN_RATE!r}")
+
+# Captcha (models/captcha.py): five digits, valid CAPTCHA_TIMEOUT minutes, used once.
+# CAPTCHA_TEST_MODE=1 accepts the answer "PASSED" for any key (tests and scripted demos); production
+# refuses to start with it.
+CAPTCHA_CHALLENGE_FUNCT = "models.captcha.digits_challenge"
+CAPTCHA_LENGTH = 5
+CAPTCHA_TIMEOUT = env_positive_int("MANA_CAPTCHA_TIMEOUT_MINUTES", 5)
+CAPTCHA_IMAGE_SIZE = (150, 50)
+CAPTCHA_FONT_SIZE = 36
+CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)
+if PRODUCTION and CAPTCHA_TEST_MODE:
+    raise ImproperlyConfigured("MANA_ENV=production refuses CAPTCHA_TEST_MODE=1: it lets anyone past the captcha.")
 
 LANGUAGE_CODE = "fa"
 LANGUAGES = [("fa", "فارسی")]
@@ -286,6 +422,67 @@ if PRODUCTION:
 
 # A refused CSRF check answers in the GraphQL error format, not Django's HTML page.
 CSRF_FAILURE_VIEW = "schema.views.csrf_failure"
+
+
+def env_positive_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
+# Background tasks (integrations/sms/tasks.py). "immediate" (the default) runs a task inside the
+# request that enqueued it, once its transaction commits; "database" queues it in the database
+# for `manage.py db_worker`, which also lets a failed SMS wait before its retry.
+MANA_TASKS_BACKEND = os.environ.get("MANA_TASKS_BACKEND", "immediate").strip().lower()
+_TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if MANA_TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"MANA_TASKS_BACKEND must be 'immediate' or 'database', not {MANA_TASKS_BACKEND!r}")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[MANA_TASKS_BACKEND]}}
+
+# SMS (integrations/sms/). The console backend prints texts (one-time codes, passwords) to stdout,
+# so production defaults to the real gateway: without its API key every message fails, loudly.
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND",
+    "integrations.sms.backends.kavenegar.SmsBackend" if PRODUCTION else "integrations.sms.backends.console.SmsBackend",
+)
+SMS_MAX_ATTEMPTS = env_positive_int("SMS_MAX_ATTEMPTS", 5)
+# Seconds before the first retry, doubled before each next one (at most an hour); database queue only.
+SMS_RETRY_DELAY = env_positive_int("SMS_RETRY_DELAY", 30)
+SMS_FILE_PATH = Path(os.environ.get("SMS_FILE_PATH", VAR_DIR / "sms.jsonl"))
+SMS_CONNECT_TIMEOUT = env_positive_float("SMS_CONNECT_TIMEOUT", 5)
+SMS_READ_TIMEOUT = env_positive_float("SMS_READ_TIMEOUT", 15)
+SMS_KAVENEGAR_BASE_URL = os.environ.get("SMS_KAVENEGAR_BASE_URL", "https://api.kavenegar.com/v1")
+SMS_KAVENEGAR_API_KEY = os.environ.get("SMS_KAVENEGAR_API_KEY", "")
+# The sending line number; empty: the account's default line.
+SMS_KAVENEGAR_SENDER = os.environ.get("SMS_KAVENEGAR_SENDER", "")
+
+# Civil registry and Shahkar (integrations/identity/): "offline" answers from a JSON file of
+# people (the demo's by default), "http" asks the real services.
+MANA_IDENTITY_BACKEND = os.environ.get("MANA_IDENTITY_BACKEND", "http" if PRODUCTION else "offline").strip().lower()
+if MANA_IDENTITY_BACKEND not in {"offline", "http"}:
+    raise ImproperlyConfigured(f"MANA_IDENTITY_BACKEND must be 'offline' or 'http', not {MANA_IDENTITY_BACKEND!r}")
+MANA_IDENTITY_FIXTURE = Path(
+    os.environ.get("MANA_IDENTITY_FIXTURE", BASE_DIR / "integrations" / "identity" / "demo_people.json")
+)
+MANA_CIVIL_REGISTRY_URL = os.environ.get("MANA_CIVIL_REGISTRY_URL", "")
+MANA_CIVIL_REGISTRY_TOKEN = os.environ.get("MANA_CIVIL_REGISTRY_TOKEN", "")
+MANA_SHAHKAR_URL = os.environ.get("MANA_SHAHKAR_URL", "")
+MANA_SHAHKAR_TOKEN = os.environ.get("MANA_SHAHKAR_TOKEN", "")
+MANA_IDENTITY_CONNECT_TIMEOUT = env_positive_float("MANA_IDENTITY_CONNECT_TIMEOUT", 3)
+MANA_IDENTITY_READ_TIMEOUT = env_positive_float("MANA_IDENTITY_READ_TIMEOUT", 10)
+# Retries after the first try (connection errors, read timeouts, HTTP 500/502/503/504).
+MANA_IDENTITY_RETRIES = int(os.environ.get("MANA_IDENTITY_RETRIES", "2"))
+MANA_IDENTITY_RETRY_BACKOFF = float(os.environ.get("MANA_IDENTITY_RETRY_BACKOFF", "0.5"))
+# A CA bundle for services whose certificates a private (government) CA signed; empty: the system's.
+MANA_IDENTITY_CA_BUNDLE = os.environ.get("MANA_IDENTITY_CA_BUNDLE", "")
 
 LOGGING = {
     "version": 1,

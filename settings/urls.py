@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
+from integrations.sina import sina_callback, sina_failed, sina_start
 from resolvers.downloads import evidence_download
 from schema.views import graphql_view
 
@@ -13,6 +14,13 @@ handler500 = "schema.unavailable.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Captcha images (Query.captcha gives their URLs).
+    path("captcha/", include("captcha.urls")),
     path("graphql/", graphql_view, name="graphql"),
     path("evidence/<int:pk>/<str:name>", evidence_download, name="evidence-download"),
+    # Sina sign-in of main leaders (integrations/sina.py). Always routed: while MANA_SINA_ENABLED is
+    # off they answer 404 with the code SINA_DISABLED.
+    path("auth/sina/start/", sina_start, name="sina-start"),
+    path("auth/sina/callback/", sina_callback, name="sina-callback"),
+    path("auth/sina/failed/", sina_failed, name="sina-failed"),
 ]

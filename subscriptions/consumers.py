@@ -7,12 +7,14 @@ import dataclasses
 from asgiref.sync import sync_to_async
 from graphql import GraphQLError
 from strawberry.channels import GraphQLWSConsumer
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.execution import ExecutionResult
 from strawberry.utils.aio import aclosing
 
-from permissions.viewer import viewer_for
+from permissions.viewer import Viewer, viewer_for
+from schema.bearer import bearer_token, viewer_for_token_string
 from schema.context import ManaContext, not_over_websocket
 from schema.errors import format_error
 from schema.loaders import Loaders
@@ -103,3 +105,24 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
         return ManaContext(
             request=request, response=response, viewer=viewer, loaders=Loaders(viewer), over_websocket=True
         )
+
+    async def on_ws_connect(self, context: ManaContext):
+        """connection_init's ``{"authorization": "Bearer mana_…"}`` signs the socket in with an API
+        token: its owner in its role, whatever cookie the handshake carried. A token that does not
+        authenticate (or is over its rate) closes the socket with 4403, never leaves it anonymous.
+        Without it, the handshake's session cookie stands."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization", params.get("Authorization"))
+        if authorization is None:
+            return await super().on_ws_connect(context)
+        presented = bearer_token(authorization)
+        if presented is None:
+            # Given, but not «Bearer …»: refused, not ignored (unlike an HTTP header, this key is Mana's own).
+            raise ConnectionRejectionError()
+        outcome = await sync_to_async(viewer_for_token_string)(presented)
+        if not isinstance(outcome, Viewer):
+            raise ConnectionRejectionError()
+        # Before any operation: each one copies this context (and makes its own loaders).
+        context.viewer = outcome
+        context.loaders = Loaders(outcome)
+        return await super().on_ws_connect(context)

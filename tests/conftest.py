@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from django.db import connection
@@ -10,6 +11,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from models.demo import DEMO_PASSWORD, load_demo
+from tests.sms_fixtures import sms_outbox  # noqa: F401 (a fixture: the SMS sent, tests/sms_fixtures.py)
+
+# Any captcha key is answered by "PASSED" (models/captcha.py) — here and in the server processes
+# some tests start, which inherit the environment. tests/test_captcha.py turns it off.
+os.environ["CAPTCHA_TEST_MODE"] = "1"
+PASSED_CAPTCHA = {"key": "-", "value": "PASSED"}
 
 
 class GraphQLClient:
@@ -22,7 +29,7 @@ class GraphQLClient:
         result = self.execute(
             "mutation($input: LoginInput!) { login(input: $input) "
             "{ errors { field code message } me { user { nationalCode } } } }",
-            {"input": {"nationalCode": national_code, "password": password}},
+            {"input": {"nationalCode": national_code, "password": password, "captcha": PASSED_CAPTCHA}},
         )
         assert result["data"]["login"]["errors"] == [], result
         return result
@@ -47,6 +54,21 @@ class GraphQLClient:
         result = self.execute(query, variables)
         assert result.get("errors"), result
         return [error["extensions"]["code"] for error in result["errors"]]
+
+
+@pytest.fixture(autouse=True)
+def captcha_test_mode(settings):
+    settings.CAPTCHA_TEST_MODE = True
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    # Throttle windows (SMS sends, token requests) live in the cache: one test's count must not
+    # spill into the next.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +110,4 @@ def count_queries():
             return "\n".join(q["sql"] for q in self.context.captured_queries)
 
     return Counter
+

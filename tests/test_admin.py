@@ -11,9 +11,12 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_perms
 
 from models.admin_forms import JalaliDateField
+from models.api_tokens import create_api_token
+from models.credentials import OneTimeCode
 from models.demo import DEMO_PASSWORD
 from models.evaluations import Evaluation
 from models.geography import Province
@@ -78,6 +81,10 @@ def one_of_each(demo) -> None:
     )
     NonApplicabilityRequest.objects.create(assignment=assignment, requester=leader, reason="مصداق ندارد")
     Evaluation.objects.create(assignment=assignment, evaluator=senior, score=Decimal(90), feedback="خوب")
+    OneTimeCode.objects.create(
+        national_code=leader.national_code, user=leader, code_hash="f" * 64, expires_at=timezone.now()
+    )
+    create_api_token(leader, leader.role_assignments.first(), "داشبورد", None)
     # A role grant writes an object permission row; the group table needs one written by hand.
     assign_perm("mana.lead_organization", Group.objects.create(name="راهبران"), assignment.organization)
     assign_perm("mana.view_referral", senior, referral)

@@ -15,6 +15,9 @@ from graphql import build_schema
 
 from models.users import User
 
+# CAPTCHA_TEST_MODE (tests/conftest.py) accepts this answer for any key.
+PASSED = {"key": "-", "value": "PASSED"}
+
 SCHEMA_FILE = Path(settings.BASE_DIR) / "schema.graphql"
 
 
@@ -174,7 +177,7 @@ def test_argument_types_follow_the_contract(sdl):
 
 LOGIN = {
     "query": "mutation($i: LoginInput!) { login(input: $i) { errors { code } me { user { nationalCode } } } }",
-    "variables": {"i": {"nationalCode": "0010000021", "password": "mana-demo-1402"}},
+    "variables": {"i": {"nationalCode": "0010000021", "password": "mana-demo-1402", "captcha": PASSED}},
 }
 
 
@@ -182,10 +185,16 @@ def post(client: Client, body: dict, **headers):
     return client.post("/graphql/", data=json.dumps(body), content_type="application/json", headers=headers)
 
 
+def post_form(client: Client, body: dict, **headers):
+    """The same operation as a multipart form: what a cross-site <form> can send (a JSON body
+    without a session cookie needs no CSRF token: tests/test_csrf.py)."""
+    return client.post("/graphql/", data={"operations": json.dumps(body), "map": "{}"}, headers=headers)
+
+
 @pytest.mark.django_db
 def test_post_without_csrf_token_is_refused_and_changes_nothing(demo):
     client = Client(enforce_csrf_checks=True)
-    response = post(client, LOGIN)
+    response = post_form(client, LOGIN)
     assert response.status_code == 403
     assert response["Content-Type"] == "application/json"
     body = response.json()
@@ -197,7 +206,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(demo):
     assert User.objects.get(national_code="0010000021").last_login is None
     # A wrong token is refused the same way.
     client.get("/graphql/")
-    response = post(client, LOGIN, X_CSRFToken="x" * 32)
+    response = post_form(client, LOGIN, X_CSRFToken="x" * 32)
     assert response.status_code == 403
     assert User.objects.get(national_code="0010000021").last_login is None
 

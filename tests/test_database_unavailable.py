@@ -22,6 +22,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from tests.workflow_helpers import FATEMEH, client_for
 
+# CAPTCHA_TEST_MODE (tests/conftest.py) accepts this answer for any key.
+PASSED = {"key": "-", "value": "PASSED"}
+
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +76,7 @@ def test_a_resolver_that_cannot_reach_the_database_answers_service_unavailable(d
     """Anonymous: nothing is read before GraphQL runs; login's own query finds the database gone."""
     login = "mutation($i: LoginInput!) { login(input: $i) { errors { code } } }"
     with database_unreachable():
-        result = gql.execute(login, {"i": {"nationalCode": FATEMEH, "password": "whatever-it-is"}})
+        result = gql.execute(login, {"i": {"nationalCode": FATEMEH, "password": "whatever-it-is", "captcha": PASSED}})
     assert [e["extensions"]["code"] for e in result["errors"]] == ["SERVICE_UNAVAILABLE"]
     assert "Connection refused" not in json.dumps(result)
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import json
 import math
 import os
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from graphql import (
     BooleanValueNode,
     FloatValueNode,
@@ -59,13 +61,18 @@ from hypothesis import HealthCheck, given, note, seed, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, queries
 
+from models import one_time_codes
+from models.api_tokens import create_api_token
+from models.credentials import OneTimeCode
 from models.demo import DEMO_PASSWORD
 from models.organization import Organization
 from models.referrals import Referral
+from models.requests import RegistrationRequest
+from models.users import RoleAssignment, User
 from schema.ids import decode_global_id, encode_global_id
 from schema.schema import schema
 from schema.types.registry import NODE_TYPES
-from tests.conftest import GraphQLClient
+from tests.conftest import PASSED_CAPTCHA, GraphQLClient
 from tests.test_workflow_evidence import PDF
 from tests.workflow_helpers import (
     ALI,
@@ -91,7 +98,8 @@ EXAMPLES = int(os.environ.get("MANA_FUZZ_EXAMPLES", "20"))
 SEED = os.environ.get("MANA_FUZZ_SEED")
 # Enough of each type's real objects for ids to reach real rows.
 REAL_IDS_PER_TYPE = 12
-PEOPLE = {"anonymous": None, "main-leader": ALI, "self-evaluator": FATEMEH, "assignee": AMIR}
+ONE_TIME_CODE = "246810"
+PEOPLE = {"anonymous": None, "main-leader": ALI, "self-evaluator": FATEMEH, "assignee": AMIR, "two-roles": SARA}
 
 
 def _b64(raw: bytes | str) -> str:
@@ -380,14 +388,75 @@ def world(demo, private_root) -> World:
         return Referral.objects.get(pk=decode_global_id(gid)[1]).version
 
     villages = encode_global_id("Referral", Referral.objects.get(assignment__indicator__code="MOE-01").pk)
+    role = RoleAssignment.objects.filter(user__national_code=FATEMEH).order_by("id").first()
+    fatemeh_role = encode_global_id("RoleAssignment", role.pk)
+    fatemeh_token = encode_global_id("ApiToken", create_api_token(role.user, role, "fuzz", None)[0].pk)
     tehran, isfahan = province_id("IR-23"), province_id("IR-10")
     text = "گزارش عملکرد"
+    # A one-time code the test knows (the real one goes out by SMS).
+    OneTimeCode.objects.create(
+        national_code=ALI,
+        user=User.objects.get(national_code=ALI),
+        code_hash=one_time_codes._hash(ALI, ONE_TIME_CODE),
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    sara_tavanir = encode_global_id(
+        "RoleAssignment", RoleAssignment.objects.get(user__national_code=SARA, organization__code="MOE-TAVANIR").pk
+    )
+    pending = encode_global_id("RegistrationRequest", RegistrationRequest.objects.get(status="PENDING").pk)
     referrer_slices = [
         {"province": tehran, "target": "10", "weight": "1", "assignee": user_id(FATEMEH), "deadline": "1402/11/05"},
         {"province": isfahan, "target": "10", "weight": "1", "assignee": user_id(SARA)},
     ]
     goods = [
-        Good("anonymous", "mutation", "login", {"input": {"nationalCode": FATEMEH, "password": DEMO_PASSWORD}}),
+        Good(
+            "anonymous",
+            "mutation",
+            "login",
+            {"input": {"nationalCode": FATEMEH, "password": DEMO_PASSWORD, "captcha": PASSED_CAPTCHA}},
+        ),
+        Good("anonymous", "mutation", "requestOtp", {"input": {"nationalCode": ALI, "captcha": PASSED_CAPTCHA}}),
+        Good("anonymous", "mutation", "loginWithOtp", {"input": {"nationalCode": ALI, "code": ONE_TIME_CODE}}),
+        Good("anonymous", "mutation", "forgotPassword", {"input": {"nationalCode": ALI, "captcha": PASSED_CAPTCHA}}),
+        Good(
+            "self-evaluator",
+            "mutation",
+            "changePassword",
+            {"input": {"currentPassword": DEMO_PASSWORD, "newPassword": "Fuzz-own-pass-1402"}},
+        ),
+        Good("two-roles", "mutation", "switchRole", {"input": {"roleAssignment": sara_tavanir}}),
+        Good(
+            "anonymous",
+            "mutation",
+            "submitRegistrationRequest",
+            {
+                "input": {
+                    "nationalCode": "0091537525",
+                    "mobile": "09121112233",
+                    "birthDate": "1368/05/21",
+                    "landline": "021-81234567",
+                    "post": text,
+                    "approverMobile": "09120000021",
+                    "requestedRole": "SELF_EVALUATOR",
+                    "organization": encode_global_id("Organization", Organization.objects.get(code="MOE-TAVANIR").pk),
+                    "captcha": PASSED_CAPTCHA,
+                }
+            },
+        ),
+        Good("main-leader", "mutation", "approveRegistrationRequest", {"input": {"request": pending, "reason": text}}),
+        Good("main-leader", "mutation", "rejectRegistrationRequest", {"input": {"request": pending, "reason": text}}),
+        Good(
+            "main-leader",
+            "query",
+            "registrationRequests",
+            {"status": "PENDING", "search": "رستمی", "first": 2, "after": CURSORS[0]},
+        ),
+        Good(
+            "anonymous",
+            "query",
+            "registrationOrganizations",
+            {"parent": encode_global_id("Organization", Organization.objects.get(code="MOE").pk)},
+        ),
         Good(
             "main-leader",
             "mutation",
@@ -459,6 +528,14 @@ def world(demo, private_root) -> World:
         ),
         Good("self-evaluator", "query", "periods", {"on": "1402/11/01"}),
         Good("assignee", "query", "node", {"id": child}),
+        Good(
+            "self-evaluator",
+            "mutation",
+            "createApiToken",
+            {"input": {"name": text, "role": fatemeh_role, "expiresAt": "2099-01-01T00:00:00+03:30"}},
+        ),
+        Good("self-evaluator", "mutation", "revokeApiToken", {"input": {"token": fatemeh_token}}),
+        Good("self-evaluator", "query", "apiTokens", {"first": 2, "after": CURSORS[0]}),
         Good("assignee", "query", "nodes", {"ids": [child, encode_global_id("Performance", 1), villages]}),
     ]
     return World(ids=real_ids(), goods=goods)

@@ -43,7 +43,9 @@ def test_development_keeps_it_open_for_graphiql(gql):
 
 def _introspection_setting(env: dict[str, str]) -> subprocess.CompletedProcess:
     code = "import django; django.setup(); from django.conf import settings; print(settings.MANA['INTROSPECTION'])"
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "MANA_ENV", "MANA_INTROSPECTION"}}
+    # CAPTCHA_TEST_MODE: tests/conftest.py sets it for the suite's own (development) servers.
+    unset = {"DEBUG", "SECRET_KEY", "MANA_ENV", "MANA_INTROSPECTION", "CAPTCHA_TEST_MODE"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

@@ -23,6 +23,9 @@ from django.test.utils import CaptureQueriesContext
 from models.users import User
 from tests.conftest import GraphQLClient
 
+# CAPTCHA_TEST_MODE (tests/conftest.py) accepts this answer for any key.
+PASSED = {"key": "-", "value": "PASSED"}
+
 pytestmark = pytest.mark.django_db
 
 CODE = "0010000021"
@@ -54,7 +57,7 @@ def client_at(address: str) -> GraphQLClient:
 
 
 def login(client: GraphQLClient, code: str, password: str) -> dict:
-    result = client.execute(LOGIN, {"i": {"nationalCode": code, "password": password}})
+    result = client.execute(LOGIN, {"i": {"nationalCode": code, "password": password, "captcha": PASSED}})
     assert "errors" not in result, result
     return result["data"]["login"]
 
@@ -232,7 +235,7 @@ def test_a_graphql_lockout_is_answered_in_the_graphql_format(person):
     # format, its data and its status.
     gql = client_at("10.0.5.1")
     lock_account(gql)
-    response = gql.post(LOGIN, {"i": {"nationalCode": CODE, "password": PASSWORD}})
+    response = gql.post(LOGIN, {"i": {"nationalCode": CODE, "password": PASSWORD, "captcha": PASSED}})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["data"]["login"]["errors"][0]["code"] == "LOGIN_LOCKED_OUT"
@@ -250,7 +253,7 @@ async def test_under_asgi_the_admin_page_and_the_graphql_answer_are_the_same(per
         assert "ورود با این کد ملی موقتاً بسته شده است؛ ۱۵ دقیقهٔ دیگر" in response.content.decode()
         assert int(response["Retry-After"]) > COOL_OFF_MINUTES * 60 - 5
 
-        body = {"query": LOGIN, "variables": {"i": {"nationalCode": CODE, "password": PASSWORD}}}
+        body = {"query": LOGIN, "variables": {"i": {"nationalCode": CODE, "password": PASSWORD, "captcha": PASSED}}}
         response = await browser.post("/graphql/", data=json.dumps(body), content_type="application/json")
         assert response.status_code == 200
         (error,) = response.json()["data"]["login"]["errors"]
@@ -374,7 +377,8 @@ fragment Guess on Mutation { a: login(input: $i) { errors { code } } }"""
 THIRTY = (
     "mutation {"
     + " ".join(
-        f'g{n}: login(input: {{nationalCode: "{CODE}", password: "guess{n}"}}) {{ errors {{ code }} }}'
+        f'g{n}: login(input: {{nationalCode: "{CODE}", password: "guess{n}", captcha: {{key: "-", value: "PASSED"}}}})'
+        " { errors { code } }"
         for n in range(30)
     )
     + " }"
@@ -384,7 +388,10 @@ THIRTY = (
 @pytest.mark.parametrize("document", [ALIASED, THROUGH_FRAGMENTS, THIRTY], ids=["aliases", "fragments", "thirty"])
 def test_more_than_one_login_in_a_document_is_refused_before_anything_runs(person, document):
     gql = client_at("10.0.8.1")
-    variables = {"i": {"nationalCode": CODE, "password": "wrong"}, "j": {"nationalCode": CODE, "password": PASSWORD}}
+    variables = {
+        "i": {"nationalCode": CODE, "password": "wrong", "captcha": PASSED},
+        "j": {"nationalCode": CODE, "password": PASSWORD, "captcha": PASSED},
+    }
     result = gql.execute(document, variables if "$i" in document else None)
     assert result["data"] is None
     codes = {error["extensions"]["code"] for error in result["errors"]}
@@ -404,16 +411,16 @@ def test_one_login_per_operation_is_what_counts(person):
     body = {
         "query": document,
         "operationName": "Right",
-        "variables": {"j": {"nationalCode": CODE, "password": PASSWORD}},
+        "variables": {"j": {"nationalCode": CODE, "password": PASSWORD, "captcha": PASSED}},
     }
     response = gql.http.post("/graphql/", data=json.dumps(body), content_type="application/json")
     assert response.json() == {"data": {"login": {"errors": []}}}
     # The same field twice under one response key is merged by GraphQL and runs once.
     twice = "mutation($i: LoginInput!) { login(input: $i) { errors { code } } login(input: $i) { me { __typename } } }"
     other = client_at("10.0.8.3")
-    assert other.data(twice, {"i": {"nationalCode": CODE, "password": "wrong"}})["login"]["errors"] == [
-        {"code": "INVALID_CREDENTIALS"}
-    ]
+    assert other.data(twice, {"i": {"nationalCode": CODE, "password": "wrong", "captcha": PASSED}})["login"][
+        "errors"
+    ] == [{"code": "INVALID_CREDENTIALS"}]
     assert failures(username=CODE) == 1
 
 
@@ -421,7 +428,7 @@ def test_a_batch_of_logins_is_refused(person):
     gql = client_at("10.0.9.1")
     batch = [
         {"query": LOGIN, "variables": {"i": {"nationalCode": CODE, "password": f"guess{n}"}}} for n in range(29)
-    ] + [{"query": LOGIN, "variables": {"i": {"nationalCode": CODE, "password": PASSWORD}}}]
+    ] + [{"query": LOGIN, "variables": {"i": {"nationalCode": CODE, "password": PASSWORD, "captcha": PASSED}}}]
     response = gql.http.post("/graphql/", data=json.dumps(batch), content_type="application/json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "MANA_ENV", "ALLOWED_HOSTS"}}
+    # CAPTCHA_TEST_MODE: tests/conftest.py sets it for the suite's own server processes.
+    unset = {"DEBUG", "SECRET_KEY", "MANA_ENV", "ALLOWED_HOSTS", "CAPTCHA_TEST_MODE"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],
         cwd=ROOT,
@@ -77,3 +79,9 @@ async def test_channel_layer_delivers_a_message():
     channel = await layer.new_channel()
     await layer.send(channel, {"type": "mana.ping", "text": "سلام"})
     assert await layer.receive(channel) == {"type": "mana.ping", "text": "سلام"}
+
+
+def test_production_refuses_captcha_test_mode():
+    result = _check({"MANA_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(60), "CAPTCHA_TEST_MODE": "1"})
+    assert result.returncode != 0
+    assert "CAPTCHA_TEST_MODE" in result.stderr

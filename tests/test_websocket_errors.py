@@ -15,6 +15,9 @@ from schema.errors import INTERNAL_MESSAGE
 from settings.asgi import application
 from tests.conftest import GraphQLClient
 
+# CAPTCHA_TEST_MODE (tests/conftest.py) accepts this answer for any key.
+PASSED = {"key": "-", "value": "PASSED"}
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ALI = "0010000021"
@@ -133,7 +136,7 @@ async def test_login_over_websocket_is_refused_and_starts_no_session(demo):
     """Even with the right password: no session is started, and nothing else is written."""
     sessions_before = await Session.objects.acount()
     last_login_before = await _last_login(ALI)
-    variables = {"input": {"nationalCode": ALI, "password": DEMO_PASSWORD}}
+    variables = {"input": {"nationalCode": ALI, "password": DEMO_PASSWORD, "captcha": PASSED}}
 
     messages = await ws_operation(LOGIN, variables)
 

@@ -1,10 +1,12 @@
 """Every type that implements Node, by its GraphQL name (for ``node`` and the schema)."""
 
+from schema.types.api_tokens import ApiTokenNode
 from schema.types.geography import ProvinceNode
 from schema.types.indicator import AssignmentNode, IndicatorNode
 from schema.types.organization import OrganizationNode
 from schema.types.period import EvaluationPeriodNode
 from schema.types.referral import EvidenceNode, PerformanceNode, ReferralNode
+from schema.types.registration import RegistrationRequestNode
 from schema.types.user import RoleAssignmentNode, UserNode
 
 NODE_TYPES = {
@@ -18,4 +20,6 @@ NODE_TYPES = {
     "Referral": ReferralNode,
     "Performance": PerformanceNode,
     "Evidence": EvidenceNode,
+    "RegistrationRequest": RegistrationRequestNode,
+    "ApiToken": ApiTokenNode,
 }
