@@ -95,17 +95,26 @@ async def login(info: Info, input: LoginInput) -> LoginPayload:
     return await _sign_in(info, national_code, password=input.password)
 
 
-async def request_otp(info: Info, input: RequestOtpInput) -> RequestOtpPayload:
+async def send_by_sms(info: Info, input, group: str, send, payload: type, **answered):
+    """An anonymous request that texts something to a national code's holder (a one-time code, new
+    credentials): captcha, national code, throttle, then ``send(request, national_code)`` — the same
+    answer whether or not anyone holds that national code."""
     national_code = normalize_national_code(input.national_code)
     error = await captcha_error(input.captcha) or national_code_error(national_code)
     if error is not None:
-        return RequestOtpPayload(errors=[error])
+        return payload(errors=[error])
     request = info.context.request
-    throttled = await sync_to_async(one_time_codes.throttle_send)(request, "otp", national_code)
+    throttled = await sync_to_async(one_time_codes.throttle_send)(request, group, national_code)
     if throttled is not None:
-        return RequestOtpPayload(errors=[too_many_codes(throttled.retry_after)], retry_after=throttled.retry_after)
-    await sync_to_async(one_time_codes.issue)(request, national_code)
-    return RequestOtpPayload(errors=[], expires_in=settings.MANA_OTP_TTL_SECONDS)
+        return payload(errors=[too_many_codes(throttled.retry_after)], retry_after=throttled.retry_after)
+    await sync_to_async(send)(request, national_code)
+    return payload(errors=[], **answered)
+
+
+async def request_otp(info: Info, input: RequestOtpInput) -> RequestOtpPayload:
+    return await send_by_sms(
+        info, input, "otp", one_time_codes.issue, RequestOtpPayload, expires_in=settings.MANA_OTP_TTL_SECONDS
+    )
 
 
 @changes_session

@@ -7,10 +7,9 @@ from django.contrib.auth import authenticate, update_session_auth_hash
 from django.utils import timezone
 from strawberry import Info
 
-from models import one_time_codes, passwords
-from models.identity import normalize_national_code
+from models import passwords
 from models.login_lockout import forgive_attempt, take_lockout
-from resolvers.auth import captcha_error, national_code_error, too_many_codes
+from resolvers.auth import send_by_sms
 from resolvers.me import _me
 from schema.context import changes_session, require_signed_in
 from schema.errors import ErrorCode, UserError
@@ -20,16 +19,9 @@ WRONG_PASSWORD = "رمز عبور کنونی نادرست است."
 
 
 async def forgot_password(info: Info, input: ForgotPasswordInput) -> ForgotPasswordPayload:
-    national_code = normalize_national_code(input.national_code)
-    error = await captcha_error(input.captcha) or national_code_error(national_code)
-    if error is not None:
-        return ForgotPasswordPayload(errors=[error])
-    request = info.context.request
-    throttled = await sync_to_async(one_time_codes.throttle_send)(request, "password", national_code)
-    if throttled is not None:
-        return ForgotPasswordPayload(errors=[too_many_codes(throttled.retry_after)], retry_after=throttled.retry_after)
-    await sync_to_async(passwords.send_new_credentials)(national_code)
-    return ForgotPasswordPayload(errors=[])
+    return await send_by_sms(
+        info, input, "password", lambda _request, code: passwords.send_new_credentials(code), ForgotPasswordPayload
+    )
 
 
 @changes_session
