@@ -327,3 +327,31 @@ def test_registration_form_choices_need_no_sign_in(demo):
     )["registrationOrganizations"]
     assert {"name": "شرکت مادرتخصصی توانیر", "kind": "SUBSIDIARY"} in children
     assert anonymous.error_codes('{ registrationOrganizations(parent: "bad") { id } }') == ["INVALID_ID"]
+
+
+def test_arabic_digits_are_read_in_every_number(demo, sms_outbox):
+    arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    submitted = submit(
+        nationalCode="0091537525".translate(arabic),
+        mobile="09121112233".translate(arabic),
+        birthDate="1368/05/21".translate(arabic),
+        landline="021-81234567".translate(arabic),
+        approverMobile=ALI_MOBILE.translate(arabic),
+    )
+    assert submitted["errors"] == []
+    request = RegistrationRequest.objects.get(tracking_code=submitted["trackingCode"])
+    assert (request.national_code, request.mobile, request.landline) == (HAMIDREZA, HAMIDREZA_MOBILE, "02181234567")
+
+
+def test_an_approval_that_cannot_be_carried_out_changes_nothing(demo, sms_outbox):
+    """The applicant's mobile went to someone else meanwhile: refused, the request still pending."""
+    pending = RegistrationRequest.objects.get(status=RequestStatus.PENDING)
+    User.objects.filter(national_code=FATEMEH).update(mobile=pending.mobile)
+    before = _state()
+    sms_outbox.clear()
+    ali = client_for(ALI)
+    refused = ali.data(APPROVE, {"i": {"request": encode_global_id("RegistrationRequest", pending.pk)}})
+    assert [(e["field"], e["code"]) for e in refused["approveRegistrationRequest"]["errors"]] == [
+        ("request", "MOBILE_TAKEN")
+    ]
+    assert _state() == before and list(sms_outbox) == []
