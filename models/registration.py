@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from models import events
 from models.errors import DomainError
 from models.identity import is_valid_national_code, normalize_mobile, normalize_national_code
 from models.organization import Organization, OrganizationKind
@@ -244,6 +245,8 @@ def submit(form: RegistrationForm) -> RegistrationRequest:
                 text=APPROVER_SMS.format(name=f"{person.first_name} {person.last_name}"),
                 purpose="registration",
             )
+            # The approver's inboxUpdated: after the commit, like the SMS.
+            events.registration_request_received(request)
     except IntegrityError:
         # Two submissions raced past the check above: the one-pending-per-person constraint decides.
         raise Refused([_duplicate()])

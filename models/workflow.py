@@ -34,7 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from models import decimals
+from models import decimals, events
 from models.errors import Conflict, DomainError
 from models.evidence_files import check_content, check_file_name, read_limited, store_evidence
 from models.geography import Province
@@ -167,6 +167,8 @@ def _record(referral: Referral, actor: User, from_status, to_status, reason: str
     ReferralEvent.objects.create(
         referral=referral, actor=actor, from_status=from_status, to_status=to_status, reason=reason
     )
+    # Live updates (models/events.py): published only once the transaction commits.
+    events.referral_transition(referral, actor, to_status)
 
 
 def _transition(referral: Referral, actor: User, expected_version: int, to_status: str, reason: str = "") -> None:
@@ -410,6 +412,7 @@ def save_performance(*, actor: User, referral_id: int, version: int, changes: di
                 _save_as(performance, actor)
         except IntegrityError:
             raise Conflict()
+        events.referral_changed(referral, actor, events.EventKind.PERFORMANCE_SAVED)
         return performance
 
 
@@ -423,7 +426,11 @@ def upload_evidence(*, actor: User, referral_id: int, file_name: str, uploaded) 
         _check_editable_by(referral, actor, "تنها ارجاع‌گیرنده می‌تواند مستند این شاخص را بارگذاری کند.")
         # A new performance starts at version 0: uploading does not invalidate the form a client holds.
         performance, _ = Performance.objects.get_or_create(referral=referral, defaults={"version": 0})
-        return store_evidence(actor=actor, performance=performance, file_name=file_name, extension=extension, data=data)
+        evidence = store_evidence(
+            actor=actor, performance=performance, file_name=file_name, extension=extension, data=data
+        )
+        events.referral_changed(referral, actor, events.EventKind.EVIDENCE_ADDED)
+        return evidence
 
 
 # --- finish / return ----------------------------------------------------------------------

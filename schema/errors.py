@@ -53,6 +53,8 @@ class ErrorCode(enum.Enum):
     QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
     # An operation that changes the session (login, logout) sent over WebSocket.
     NOT_OVER_WEBSOCKET = "NOT_OVER_WEBSOCKET"
+    # More operations at once on one WebSocket than MANA_WS_MAX_SUBSCRIPTIONS (subscriptions/consumers.py).
+    TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
     # Password guessing: the account or the address is locked out for a while.
     LOGIN_LOCKED_OUT = "LOGIN_LOCKED_OUT"
     # More than one login in one document (aliases or several operations).

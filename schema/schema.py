@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import AsyncGenerator
 
 import strawberry
 import strawberry_django
@@ -38,6 +39,7 @@ from schema.login_rules import OneLoginPerRequest
 from schema.scalars import SCALAR_MAP
 from schema.types import api_tokens as tokens_io
 from schema.types import auth as auth_io
+from schema.types import live as live_io
 from schema.types import registration as registration_io
 from schema.types import workflow as io
 from schema.types.geography import ProvinceNode
@@ -47,6 +49,7 @@ from schema.types.referral import ReferralNode
 from schema.types.registry import NODE_TYPES
 from schema.types.sina import SinaSignIn
 from schema.types.user import Me
+from subscriptions import live
 
 
 @strawberry.type
@@ -238,6 +241,27 @@ class Mutation:
         return await api_tokens.revoke(info, input)
 
 
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "The viewer's inbox changed (assigned, returned, submission received, approved, finalized, sent for "
+            "evaluation, registration request received): over WebSocket, only what the active role may see then."
+        )
+    )
+    async def inbox_updated(self, info: Info) -> AsyncGenerator[live_io.InboxEvent, None]:
+        return await live.inbox_updated(info)
+
+    @strawberry.subscription(
+        description=(
+            "A referral changed (status, performance, evidence, timeline): its new state, as the viewer sees it. "
+            "NOT_FOUND when out of scope or missing."
+        )
+    )
+    async def referral_changed(self, info: Info, id: strawberry.ID) -> AsyncGenerator[ReferralNode, None]:
+        return await live.referral_changed(info, id)
+
+
 class ManaSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Refusals (ManaError) are answers, not faults: only unexpected exceptions are logged,
@@ -258,6 +282,7 @@ class ManaSchema(strawberry.Schema):
 schema = ManaSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=list(NODE_TYPES.values()),
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[

@@ -40,6 +40,7 @@ from schema.context import ManaContext
 from schema.errors import ErrorCode, error_response, format_error
 from schema.loaders import Loaders
 from schema.schema import schema
+from schema.transport_rules import http_subscription_refusal
 from schema.unavailable import service_unavailable
 from settings.body_limits import too_large_message
 
@@ -72,6 +73,19 @@ class ManaGraphQLView(AsyncGraphQLView):
     media_type = JSON
     token_viewer: Viewer | None = None
     request_error_status: int | None = None
+
+    async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
+        refusal = http_subscription_refusal(request_data.query, request_data.operation_name)
+        if refusal is not None:
+            return refusal
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
 
     async def dispatch(self, request: HttpRequest, *args, **kwargs):
         self.media_type = request.get_preferred_type([JSON, GRAPHQL_RESPONSE_JSON]) or JSON

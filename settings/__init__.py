@@ -447,6 +447,15 @@ if MANA_TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"MANA_TASKS_BACKEND must be 'immediate' or 'database', not {MANA_TASKS_BACKEND!r}")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[MANA_TASKS_BACKEND]}}
 
+# Live updates over WebSocket (subscriptions/). No connection_init within this many seconds closes
+# the socket with 4408; at most so many operations at once on one socket, and so many sockets at
+# once per person (counted in the cache, which REDIS_URL makes shared by every worker); a socket's
+# session is re-checked this often, so an expired session ends its sockets.
+MANA_WS_INIT_TIMEOUT = env_positive_float("MANA_WS_INIT_TIMEOUT", 10)
+MANA_WS_MAX_SUBSCRIPTIONS = env_positive_int("MANA_WS_MAX_SUBSCRIPTIONS", 20)
+MANA_WS_MAX_CONNECTIONS_PER_PERSON = env_positive_int("MANA_WS_MAX_CONNECTIONS_PER_PERSON", 10)
+MANA_WS_SESSION_CHECK_INTERVAL = env_positive_float("MANA_WS_SESSION_CHECK_INTERVAL", 60)
+
 # SMS (integrations/sms/). The console backend prints texts (one-time codes, passwords) to stdout,
 # so production defaults to the real gateway: without its API key every message fails, loudly.
 SMS_BACKEND = os.environ.get(

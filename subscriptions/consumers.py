@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import datetime
+import hashlib
+import logging
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_out
+from django.core.cache import cache
+from django.dispatch import receiver
 from graphql import GraphQLError
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types.execution import ExecutionResult
 from strawberry.utils.aio import aclosing
 
 from permissions.viewer import Viewer, viewer_for
 from schema.bearer import bearer_token, viewer_for_token_string
 from schema.context import ManaContext, not_over_websocket
-from schema.errors import format_error
+from schema.errors import ErrorCode, ManaError, format_error
 from schema.loaders import Loaders
+from subscriptions import delivery, publish
+
+logger = logging.getLogger(__name__)
+
+TOO_MANY_SUBSCRIPTIONS_MESSAGE = "روی این اتصال بیش از {limit} اشتراک هم‌زمان نمی‌توان داشت؛ یکی را ببندید (complete)."
+# Close codes beyond graphql-transport-ws's own: both are "fatal" to the graphql-ws client (it
+# does not reconnect on its own), as they should be.
+TOO_MANY_CONNECTIONS = (4429, "Too many connections for this person")
+SESSION_ENDED = (4401, "Session ended")
+CONNECTION_COUNT_TTL = 24 * 60 * 60
 
 
 class ManaFormattedError(GraphQLError):
@@ -85,11 +105,171 @@ def _own_loaders(kwargs: dict) -> dict:
     return kwargs
 
 
+class CloseConnection(Exception):
+    """Raised from on_ws_connect: close the socket with this code instead of acknowledging."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class ManaTransportWSHandler(BaseGraphQLTransportWSHandler):
+    """strawberry's graphql-transport-ws handler, with Mana's answers to two of its limits."""
+
+    async def handle_connection_init(self, message) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except CloseConnection as close:
+            await self.websocket.close(code=close.code, reason=close.reason)
+
+    async def handle_subscribe(self, message) -> None:
+        # strawberry refuses one operation too many with an uncoded English error: the same refusal,
+        # coded and in Persian. Only the operation is refused; the socket and its others go on.
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and limit is not None
+            and message["id"] not in self.operations
+            and len(self.operations) >= limit
+        ):
+            error = ManaError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, TOO_MANY_SUBSCRIPTIONS_MESSAGE.format(limit=limit))
+            await self.send_message({"id": message["id"], "type": "error", "payload": [format_error(error)]})
+            return
+        await super().handle_subscribe(message)
+
+
+def session_digest(session_key: str | None) -> str | None:
+    """How a session is named in channel-layer messages: never the key itself (it is the cookie)."""
+    if not session_key:
+        return None
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def _connections_key(user_id: int) -> str:
+    return f"ws-connections:{user_id}"
+
+
 class ManaGraphQLWSConsumer(GraphQLWSConsumer):
+    graphql_transport_ws_handler_class = ManaTransportWSHandler
+
     def __init__(self, schema, **kwargs) -> None:
         # Only graphql-transport-ws: the legacy graphql-ws protocol runs nothing but subscriptions.
         kwargs.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+        kwargs.setdefault(
+            "connection_init_wait_timeout", datetime.timedelta(seconds=settings.MANA_WS_INIT_TIMEOUT)
+        )
+        kwargs.setdefault("max_subscriptions_per_connection", settings.MANA_WS_MAX_SUBSCRIPTIONS)
         super().__init__(ManaErrorsSchema(schema), **kwargs)
+        # Who the socket is, for re-reading its viewer when an event arrives (subscriptions/delivery.py).
+        self.mana_user_id: int | None = None
+        self.mana_session_key: str | None = None
+        self.mana_token_id: int | None = None
+        self._joined_group: str | None = None
+        self._counted_user: int | None = None
+        self._session_watch: asyncio.Task | None = None
+        self._ended = False
+
+    async def connect(self) -> None:
+        # The loop the publisher must send on, for the in-memory layer (subscriptions/publish.py).
+        publish.remember_server_loop(asyncio.get_running_loop())
+        await super().connect()
+
+    async def dispatch(self, message) -> None:
+        # strawberry hands every non-websocket message to listening subscriptions; the end of a
+        # session is the socket's own business, whether or not anything is subscribed.
+        if message.get("type") == publish.SESSION_ENDED_MESSAGE:
+            if self.mana_session_key and message.get("session") == session_digest(self.mana_session_key):
+                await self.end_session()
+            return
+        await super().dispatch(message)
+
+    async def end_session(self) -> None:
+        """The session was signed out or expired: close with 4401 (the client must sign in again)."""
+        if self._ended:
+            return
+        self._ended = True
+        await self.close(code=SESSION_ENDED[0], reason=SESSION_ENDED[1])
+
+    async def disconnect(self, code: int) -> None:
+        try:
+            await super().disconnect(code)
+        finally:
+            await self._leave()
+
+    async def _join(self, viewer: Viewer) -> None:
+        """An authenticated socket: counted against the person's limit, and in their group (for
+        their inbox events and for the end of their session)."""
+        if not viewer.is_authenticated:
+            return
+        user_id = viewer.user.pk
+        self.mana_user_id = user_id
+        if viewer.api_token is not None:
+            self.mana_token_id = viewer.api_token.pk
+        else:
+            session = self.scope.get("session")
+            self.mana_session_key = getattr(session, "session_key", None)
+        if not await sync_to_async(self._count_in)(user_id):
+            raise CloseConnection(*TOO_MANY_CONNECTIONS)
+        group = publish.user_group(user_id)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self._joined_group = group
+        except Exception as error:
+            logger.warning("live updates: socket not joined to its group (%s: %s)", type(error).__name__, error)
+        if self.mana_session_key:
+            self._session_watch = asyncio.create_task(self._watch_session())
+
+    def _count_in(self, user_id: int) -> bool:
+        """Count this socket in the person's connections; False (and not counted) over the limit.
+
+        In the cache, so that every worker counts the same (Redis with REDIS_URL). A counter left
+        high by a worker that died expires a day after its last connection; a cache fault lets the
+        socket in rather than lock everyone out."""
+        key = _connections_key(user_id)
+        try:
+            cache.add(key, 0, CONNECTION_COUNT_TTL)
+            count = cache.incr(key)
+            cache.touch(key, CONNECTION_COUNT_TTL)
+        except Exception as error:
+            logger.warning("live updates: connections not counted (%s)", type(error).__name__)
+            return True
+        if count > settings.MANA_WS_MAX_CONNECTIONS_PER_PERSON:
+            self._count_out(user_id)
+            return False
+        self._counted_user = user_id
+        return True
+
+    @staticmethod
+    def _count_out(user_id: int) -> None:
+        # Expired (ValueError) or the cache is down: nothing to undo.
+        with contextlib.suppress(Exception):
+            cache.decr(_connections_key(user_id))
+
+    async def _leave(self) -> None:
+        if self._session_watch is not None:
+            self._session_watch.cancel()
+            self._session_watch = None
+        if self._joined_group is not None:
+            group, self._joined_group = self._joined_group, None
+            # The layer is down: the membership expires on its own (channels' group_expiry).
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(group, self.channel_name)
+        if self._counted_user is not None:
+            user_id, self._counted_user = self._counted_user, None
+            await sync_to_async(self._count_out)(user_id)
+
+    async def _watch_session(self) -> None:
+        """An expired (or deleted) session ends the socket, even when no event comes to notice it."""
+        while True:
+            await asyncio.sleep(settings.MANA_WS_SESSION_CHECK_INTERVAL)
+            try:
+                await sync_to_async(delivery.current_viewer)(self.mana_user_id, self.mana_session_key, None)
+            except delivery.SessionEnded:
+                await self.end_session()
+                return
+            except Exception as error:
+                logger.warning("live updates: session not re-checked (%s)", type(error).__name__)
 
     @property
     def session(self):
@@ -114,6 +294,7 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
         params = context.connection_params or {}
         authorization = params.get("authorization", params.get("Authorization"))
         if authorization is None:
+            await self._join(context.viewer)
             return await super().on_ws_connect(context)
         presented = bearer_token(authorization)
         if presented is None:
@@ -125,4 +306,16 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
         # Before any operation: each one copies this context (and makes its own loaders).
         context.viewer = outcome
         context.loaders = Loaders(outcome)
+        await self._join(outcome)
         return await super().on_ws_connect(context)
+
+
+@receiver(user_logged_out)
+def end_sockets_of_session(sender, request, user, **kwargs) -> None:
+    """Signing out over HTTP closes the sockets opened with that session (and only those: the
+    person's other devices stay signed in). Sent before Django flushes the session."""
+    if user is None or request is None or getattr(request, "session", None) is None:
+        return
+    digest = session_digest(request.session.session_key)
+    if digest is not None:
+        publish.publish_to_user(user.pk, {"type": publish.SESSION_ENDED_MESSAGE, "session": digest})

@@ -467,6 +467,37 @@ def test_a_leaders_grant_goes_with_his_role_and_leaves_the_view_grant_of_another
     assert get_perms(ali, moe) == ["view_organization"]
 
 
+def test_a_roles_grant_goes_with_it_though_a_colleague_holds_the_same_role_there(console):
+    """فاطمه and امیر are both self-evaluators at ستاد: her role withdrawn, her grant goes, his stays."""
+    fatemeh, amir = User.objects.get(national_code=FATEMEH), User.objects.get(national_code="0010000100")
+    hq = Organization.objects.get(code="MOE-HQ")
+    _delete_in_console(console, RoleAssignment.objects.get(user=fatemeh, organization=hq))
+    # (The demo's referral to her keeps its chain grant on the unit: that one is not a role's.)
+    assert "view_organization" not in get_perms(fatemeh, hq)
+    assert get_perms(amir, hq) == ["view_organization"]
+
+
+def test_a_roles_grant_goes_though_one_holds_the_same_role_at_another_unit(console):
+    """سارا is a self-evaluator at ستاد and at توانیر: the ستاد role withdrawn, only the ستاد grant goes."""
+    sara = User.objects.get(national_code=SARA)
+    hq, tavanir = Organization.objects.get(code="MOE-HQ"), Organization.objects.get(code="MOE-TAVANIR")
+    _delete_in_console(console, RoleAssignment.objects.get(user=sara, organization=hq))
+    assert get_perms(sara, hq) == []
+    assert get_perms(sara, tavanir) == ["view_organization"]
+
+
+def test_a_leaders_grant_stays_while_another_leading_role_on_the_unit_needs_it(console):
+    ali = User.objects.get(national_code=ALI)
+    moe = Organization.objects.get(code="MOE")
+    leader = RoleAssignment.objects.get(user=ali, role=Role.MAIN_LEADER)
+    RoleAssignment.objects.create(user=ali, role=Role.SENIOR_LEADER, organization=moe)
+    _delete_in_console(console, leader)
+    assert get_perms(ali, moe) == ["lead_organization"]
+    assert client_for(ALI).data("{ organizations(kind: HEADQUARTERS) { totalCount } }")["organizations"] == {
+        "totalCount": 1
+    }
+
+
 # --- scope of role assignments ---------------------------------------------------------------------
 
 
