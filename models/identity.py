@@ -46,6 +46,11 @@ def normalize_mobile(value: str) -> str:
     return digits
 
 
+def is_valid_mobile(mobile: str) -> bool:
+    """Whether an already normalized mobile (normalize_mobile) is an Iranian mobile number."""
+    return bool(_MOBILE.match(mobile))
+
+
 def validate_mobile(value: str) -> None:
-    if not _MOBILE.match(normalize_mobile(value)):
+    if not is_valid_mobile(normalize_mobile(value)):
         raise ValidationError("شماره همراه معتبر نیست؛ نمونه درست: 09121234567", code="INVALID_MOBILE")

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from models import events
 from models.errors import DomainError
-from models.identity import is_valid_national_code, normalize_mobile, normalize_national_code
+from models.identity import is_valid_mobile, is_valid_national_code, normalize_mobile, normalize_national_code
 from models.organization import Organization, OrganizationKind
 from models.passwords import temporary_password
 from models.requests import RegistrationRequest, RequestStatus
@@ -31,7 +31,6 @@ from models.users import RoleAssignment, User
 
 # A city code (2–3 digits after the 0, never 9: that is a mobile) and the number: 11 digits.
 _LANDLINE = re.compile(r"^0[1-8]\d{9}$")
-_MOBILE = re.compile(r"^09\d{9}$")
 REQUESTABLE_ROLES = (Role.SELF_EVALUATOR, Role.PROVINCIAL_LEADER, Role.EVALUATOR, Role.HONORARY_EVALUATOR)
 # Evaluators (ARO's own and honorary ones) belong to ARO and are approved by the senior leader's office.
 ARO_ROLES = (Role.EVALUATOR, Role.HONORARY_EVALUATOR)
@@ -83,7 +82,7 @@ def _check_form(form: RegistrationForm) -> tuple[list[DomainError], dict]:
     else:
         errors.append(DomainError("INVALID_NATIONAL_CODE", "کد ملی معتبر نیست.", "nationalCode"))
     mobile = normalize_mobile(form.mobile)
-    if _MOBILE.match(mobile):
+    if is_valid_mobile(mobile):
         clean["mobile"] = mobile
     else:
         errors.append(DomainError("INVALID_MOBILE", "شماره همراه معتبر نیست؛ نمونه درست: 09121234567", "mobile"))
@@ -144,7 +143,7 @@ def _check_form(form: RegistrationForm) -> tuple[list[DomainError], dict]:
     else:
         clean["organization"] = organization
     approver_mobile = normalize_mobile(form.approver_mobile)
-    if not _MOBILE.match(approver_mobile):
+    if not is_valid_mobile(approver_mobile):
         errors.append(DomainError("INVALID_MOBILE", "شماره همراه تأییدکننده معتبر نیست.", "approverMobile"))
     elif "organization" in clean:
         approver = _approver(approver_mobile, clean["organization"], role)

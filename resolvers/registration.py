@@ -14,15 +14,11 @@ from models.text import to_latin_digits
 from permissions import scope
 from resolvers.auth import captcha_error
 from schema.context import require_viewer
-from schema.errors import ErrorCode, ManaError, UserError
+from schema.errors import ManaError, UserError, user_error_from_domain
 from schema.ids import decode_global_id, encode_global_id
 from schema.types import registration as io
 
 NOT_FOUND = "درخواست یافت نشد."
-
-
-def _user_error(error: DomainError) -> UserError:
-    return UserError(field=error.field, code=ErrorCode(error.code), message=error.message)
 
 
 async def submit(info: Info, input: io.SubmitRegistrationRequestInput) -> io.SubmitRegistrationRequestPayload:
@@ -46,7 +42,7 @@ async def submit(info: Info, input: io.SubmitRegistrationRequestInput) -> io.Sub
     try:
         request = await sync_to_async(registration.submit)(form)
     except registration.Refused as refused:
-        return io.SubmitRegistrationRequestPayload(errors=[_user_error(e) for e in refused.errors])
+        return io.SubmitRegistrationRequestPayload(errors=[user_error_from_domain(e) for e in refused.errors])
     return io.SubmitRegistrationRequestPayload(
         errors=[], tracking_code=request.tracking_code, full_name=f"{request.first_name} {request.last_name}"
     )
@@ -88,7 +84,7 @@ async def _review(info: Info, input: io.ReviewRegistrationRequestInput, decide) 
     try:
         request = await sync_to_async(work)()
     except DomainError as error:
-        return io.ReviewRegistrationRequestPayload(errors=[_user_error(error)])
+        return io.ReviewRegistrationRequestPayload(errors=[user_error_from_domain(error)])
     return io.ReviewRegistrationRequestPayload(errors=[], request=request)
 
 

@@ -19,7 +19,7 @@ from models.users import User
 from permissions import scope
 from permissions.viewer import Viewer
 from schema.context import require_viewer
-from schema.errors import ErrorCode, ManaError, UserError
+from schema.errors import ManaError, UserError, user_error_from_domain
 from schema.ids import decode_global_id
 from schema.types import workflow as io
 
@@ -30,7 +30,7 @@ async def _mutate(info: Info, payload: type, work: Callable[[Viewer], dict]):
     try:
         result = await sync_to_async(work)(viewer)
     except DomainError as error:
-        return payload(errors=[UserError(field=error.field, code=ErrorCode(error.code), message=error.message)])
+        return payload(errors=[user_error_from_domain(error)])
     except ManaError as error:
         field = getattr(error, "field", None)
         return payload(errors=[UserError(field=field, code=error.code, message=error.message)])

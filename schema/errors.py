@@ -174,6 +174,11 @@ class UserError:
     message: str
 
 
+def user_error_from_domain(error) -> UserError:
+    """A domain refusal (models.errors.DomainError: code, message, field) as a payload error."""
+    return UserError(field=error.field, code=ErrorCode(error.code), message=error.message)
+
+
 def user_errors_from_validation(error: ValidationError) -> list[UserError]:
     """Django's ValidationError (from the domain) as payload errors, field by field."""
     known = {code.value for code in ErrorCode}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from models.identity import is_valid_national_code, normalize_mobile, normalize_national_code
+from models.identity import is_valid_mobile, is_valid_national_code, normalize_mobile, normalize_national_code
 from models.jalali import parse_jalali
 from models.text import to_latin_digits
 
@@ -64,4 +64,4 @@ def clean_national_code(value: str) -> str | None:
 
 def clean_mobile(value: str) -> str | None:
     mobile = normalize_mobile(value)
-    return mobile if re.fullmatch(r"09\d{9}", mobile) else None
+    return mobile if is_valid_mobile(mobile) else None
