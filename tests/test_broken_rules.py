@@ -16,9 +16,8 @@ from guardian.shortcuts import remove_perm
 
 from models.geography import Province
 from models.indicators import Assignment, Indicator, ReferralStatus, RollupRule
-from models.object_permissions import OrganizationUserObjectPermission, ReferralUserObjectPermission
 from models.organization import Organization, OrganizationKind
-from models.referrals import Performance, ProvincialSlice, Referral, ReferralEvent
+from models.referrals import Referral
 from models.users import User
 from schema.ids import encode_global_id
 from tests.workflow_helpers import (
@@ -36,6 +35,8 @@ from tests.workflow_helpers import (
     mutate,
     period_id,
     province_id,
+    slice_specs,
+    untouched_state,
     user_id,
 )
 
@@ -72,20 +73,6 @@ def _organization(code: str) -> Organization:
 
 def _user(national_code: str) -> User:
     return User.objects.get(national_code=national_code)
-
-
-def _state() -> tuple:
-    """Everything a refused call must leave untouched: statuses, versions, events, values, slices, grants."""
-    return (
-        list(Referral.objects.order_by("id").values_list("id", "status", "version")),
-        list(Assignment.objects.order_by("id").values_list("id", "status")),
-        ReferralEvent.objects.count(),
-        list(Performance.objects.order_by("id").values_list("id", "version", "value")),
-        Performance.history.count(),
-        list(ProvincialSlice.objects.order_by("id").values_list("id", "province_id", "target", "weight")),
-        ReferralUserObjectPermission.objects.count(),
-        OrganizationUserObjectPermission.objects.count(),
-    )
 
 
 # --- scope: the provincial leader ----------------------------------------------------------------
@@ -165,10 +152,6 @@ def moe_01(demo) -> dict:
     return {"fatemeh": client_for(FATEMEH), "id": encode_global_id("Referral", referral.pk), "pk": referral.pk}
 
 
-def _slices(*rows):
-    return [{"province": province_id(code), "target": target, **extra} for code, target, extra in rows]
-
-
 def _refer_slice(client, referral: str, province: str, person: str) -> dict:
     result = mutate(
         client,
@@ -192,20 +175,20 @@ def _register_and_approve(referrer, referral: dict, person: str, value: str) -> 
 def test_slice_targets_must_agree_to_within_a_ten_thousandth(moe_01):
     """Broken rule: the slice-target tolerance loosened from 0.0001 to 0.01 (MOE-01 rolls up by SUM)."""
     fatemeh, referral = moe_01["fatemeh"], moe_01["id"]
-    before = _state()
+    before = untouched_state()
     off = mutate(
         fatemeh,
         SPLIT,
-        {"referral": referral, "version": 1, "slices": _slices((TEHRAN, "1200.001", {}), (ISFAHAN, "1800", {}))},
+        {"referral": referral, "version": 1, "slices": slice_specs((TEHRAN, "1200.001", {}), (ISFAHAN, "1800", {}))},
     )
     assert _codes(off) == ["SLICE_TARGETS_INCONSISTENT"]
     assert off["errors"][0]["message"] == "مجموع هدف برش‌ها باید با هدف بالادست (3000) برابر باشد؛ اکنون 3000.001 است."
-    assert _state() == before
+    assert untouched_state() == before
     # A ten-thousandth, the precision targets are stored with, is within the tolerance.
     within = mutate(
         fatemeh,
         SPLIT,
-        {"referral": referral, "version": 1, "slices": _slices((TEHRAN, "1200.0001", {}), (ISFAHAN, "1800", {}))},
+        {"referral": referral, "version": 1, "slices": slice_specs((TEHRAN, "1200.0001", {}), (ISFAHAN, "1800", {}))},
     )
     assert within["errors"] == []
     assert [(s["province"]["code"], s["target"]) for s in within["referral"]["slices"]] == [
@@ -224,18 +207,18 @@ def weighted(moe_01) -> dict:
 def test_weighted_average_weighs_slice_targets_and_values(weighted):
     """Broken rule: weights ignored in the weighted average."""
     fatemeh, referral = weighted["fatemeh"], weighted["id"]
-    before = _state()
+    before = untouched_state()
     # Without weights, 2000 and 6000 average 4000, not the parent's 3000.
     unweighted = mutate(
         fatemeh,
         SPLIT,
-        {"referral": referral, "version": 1, "slices": _slices((TEHRAN, "2000", {}), (ISFAHAN, "6000", {}))},
+        {"referral": referral, "version": 1, "slices": slice_specs((TEHRAN, "2000", {}), (ISFAHAN, "6000", {}))},
     )
     assert _codes(unweighted) == ["SLICE_TARGETS_INCONSISTENT"]
     assert unweighted["errors"][0]["message"] == (
         "میانگین وزنی هدف برش‌ها باید با هدف بالادست (3000) برابر باشد؛ اکنون 4000 است."
     )
-    assert _state() == before
+    assert untouched_state() == before
     # Weighted 3 : 1, they do: (3 × 2000 + 1 × 6000) / 4 = 3000.
     split = mutate(
         fatemeh,
@@ -243,7 +226,7 @@ def test_weighted_average_weighs_slice_targets_and_values(weighted):
         {
             "referral": referral,
             "version": 1,
-            "slices": _slices((TEHRAN, "2000", {"weight": "3"}), (ISFAHAN, "6000", {"weight": "1"})),
+            "slices": slice_specs((TEHRAN, "2000", {"weight": "3"}), (ISFAHAN, "6000", {"weight": "1"})),
         },
     )
     assert split["errors"] == []
@@ -274,7 +257,7 @@ def test_provincial_slices_are_scored_on_their_own_target_without_the_organizati
     split = mutate(
         fatemeh,
         SPLIT,
-        {"referral": referral, "version": 1, "slices": _slices((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
+        {"referral": referral, "version": 1, "slices": slice_specs((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
     )
     assert split["errors"] == []
     tehran = _refer_slice(fatemeh, referral, TEHRAN, MOHAMMAD)
@@ -315,12 +298,12 @@ def finalized(demo) -> Assignment:
 )
 def test_only_the_main_leader_sends_for_evaluation(finalized, national_code):
     """Broken rule: ``sendForEvaluation`` without its main-leader check."""
-    before = _state()
+    before = untouched_state()
     refused = mutate(client_for(national_code), SEND, {"period": period_id()})
     assert _codes(refused) == ["NOT_ALLOWED"]
     assert refused["errors"][0]["message"] == "تنها راهبر اصلی دستگاه می‌تواند شاخص‌ها را برای ارزیابی ارسال کند."
     assert not refused["assignments"]
-    assert _state() == before
+    assert untouched_state() == before
 
 
 def test_the_main_leader_sends_his_finalized_assignments(finalized):

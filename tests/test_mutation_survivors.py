@@ -25,10 +25,10 @@ from guardian.shortcuts import get_perms
 
 from models.demo import DEMO_PASSWORD
 from models.indicators import Assignment, Indicator, ReferralStatus, RollupRule
-from models.object_permissions import OrganizationUserObjectPermission, ReferralUserObjectPermission
+from models.object_permissions import OrganizationUserObjectPermission
 from models.organization import Organization
 from models.periods import EvaluationPeriod, PeriodStatus
-from models.referrals import Performance, ProvincialSlice, Referral, ReferralEvent
+from models.referrals import Performance, Referral
 from models.roles import Role
 from models.users import RoleAssignment, User
 from schema.ids import encode_global_id
@@ -51,6 +51,8 @@ from tests.workflow_helpers import (
     client_for,
     mutate,
     province_id,
+    slice_specs,
+    untouched_state,
     user_id,
 )
 
@@ -64,17 +66,22 @@ HISTORY = """query($id: ID!) { node(id: $id) { ... on Referral { version perform
   value valueHistory { newValue actor { nationalCode } } } } } }"""
 
 
-def _state() -> tuple:
-    return (
-        list(Referral.objects.order_by("id").values_list("id", "status", "version")),
-        list(Assignment.objects.order_by("id").values_list("id", "status")),
-        ReferralEvent.objects.count(),
-        list(Performance.objects.order_by("id").values_list("id", "version", "value")),
-        Performance.history.count(),
-        list(ProvincialSlice.objects.order_by("id").values_list("id", "province_id", "target", "weight")),
-        ReferralUserObjectPermission.objects.count(),
-        OrganizationUserObjectPermission.objects.count(),
-    )
+def _referred_with_slices(ali) -> dict:
+    """MOE-03 referred by Ali to Fatemeh with Tehran's and Isfahan's slices set by him (to Fatemeh and Sara)."""
+    return mutate(
+        ali,
+        REFER,
+        {
+            "source": assignment_id("MOE-03"),
+            "assignee": user_id(FATEMEH),
+            "deadline": "1402/11/15",
+            "hasProvincialBreakdown": True,
+            "breakdownBy": "REFERRER",
+            "slices": slice_specs(
+                (TEHRAN, "10", {"assignee": user_id(FATEMEH)}), (ISFAHAN, "10", {"assignee": user_id(SARA)})
+            ),
+        },
+    )["referral"]
 
 
 def _refused(payload: dict, code: str, field: str | None) -> None:
@@ -92,10 +99,6 @@ def _gid(referral: Referral) -> str:
     return encode_global_id("Referral", referral.pk)
 
 
-def _slices(*rows):
-    return [{"province": province_id(code), "target": target, **extra} for code, target, extra in rows]
-
-
 @pytest.fixture
 def moe_01(demo) -> dict:
     """The demo's first referral: Ali → Fatemeh, MOE-01 (a count, SUM, target 3000), hers to split."""
@@ -108,25 +111,12 @@ def moe_01(demo) -> dict:
 def test_split_refusals_name_their_code_and_field(moe_01):
     fatemeh, referral = moe_01["fatemeh"], moe_01["referral"]
     ali = client_for(ALI)
-    two = _slices((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))
+    two = slice_specs((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))
     # MOE-02 referred without a breakdown, MOE-03 with slices set by Ali himself.
     plain_referral = mutate(
         ali, REFER, {"source": assignment_id("MOE-02"), "assignee": user_id(FATEMEH), "deadline": "1402/11/15"}
     )["referral"]
-    by_referrer = mutate(
-        ali,
-        REFER,
-        {
-            "source": assignment_id("MOE-03"),
-            "assignee": user_id(FATEMEH),
-            "deadline": "1402/11/15",
-            "hasProvincialBreakdown": True,
-            "breakdownBy": "REFERRER",
-            "slices": _slices(
-                (TEHRAN, "10", {"assignee": user_id(FATEMEH)}), (ISFAHAN, "10", {"assignee": user_id(SARA)})
-            ),
-        },
-    )["referral"]
+    by_referrer = _referred_with_slices(ali)
     cases = [
         (ali, {"referral": _gid(referral), "version": 1, "slices": two}, "NOT_ASSIGNEE", "referral"),
         (fatemeh, {"referral": plain_referral["id"], "version": 1, "slices": two}, "NO_BREAKDOWN", "referral"),
@@ -139,50 +129,54 @@ def test_split_refusals_name_their_code_and_field(moe_01):
         (fatemeh, {"referral": _gid(referral), "version": 1, "slices": []}, "SLICES_REQUIRED", "slices"),
         (
             fatemeh,
-            {"referral": _gid(referral), "version": 1, "slices": _slices((TEHRAN, "1500", {}), (TEHRAN, "1500", {}))},
+            {
+                "referral": _gid(referral),
+                "version": 1,
+                "slices": slice_specs((TEHRAN, "1500", {}), (TEHRAN, "1500", {})),
+            },
             "SLICE_PROVINCE_DUPLICATE",
             "slices",
         ),
         (
             fatemeh,
-            {"referral": _gid(referral), "version": 1, "slices": _slices((TEHRAN, "1", {}))},
+            {"referral": _gid(referral), "version": 1, "slices": slice_specs((TEHRAN, "1", {}))},
             "SLICE_TARGETS_INCONSISTENT",
             "slices",
         ),
     ]
     for client, input, code, field in cases:
-        before = _state()
+        before = untouched_state()
         _refused(mutate(client, SPLIT, input), code, field)
-        assert _state() == before, code
+        assert untouched_state() == before, code
 
     assert mutate(fatemeh, SPLIT, {"referral": _gid(referral), "version": 1, "slices": two})["errors"] == []
-    before = _state()
+    before = untouched_state()
     _refused(
         mutate(fatemeh, SPLIT, {"referral": _gid(referral), "version": 2, "slices": two}), "ALREADY_SPLIT", "referral"
     )
-    assert _state() == before
+    assert untouched_state() == before
 
 
 def test_a_referral_out_of_the_assignees_hands_cannot_be_split(moe_01):
     fatemeh, referral = moe_01["fatemeh"], moe_01["referral"]
     Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.SUBMITTED)
-    before = _state()
+    before = untouched_state()
     result = mutate(
         fatemeh,
         SPLIT,
-        {"referral": _gid(referral), "version": 1, "slices": _slices((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
+        {"referral": _gid(referral), "version": 1, "slices": slice_specs((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
     )
     _refused(result, "INVALID_STATE", "referral")
-    assert _state() == before
+    assert untouched_state() == before
 
 
 def test_return_refusals_name_their_code_and_field(demo):
     chain = build_chain()
     fatemeh, amir, ali, child = chain["fatemeh"], chain["amir"], chain["ali"], chain["child"]["id"]
     # Not submitted yet.
-    before = _state()
+    before = untouched_state()
     _refused(mutate(fatemeh, RETURN, {"referral": child, "version": 1, "reason": "ناقص"}), "INVALID_STATE", "referral")
-    assert _state() == before
+    assert untouched_state() == before
     assert mutate(amir, SAVE, {"referral": child, "version": 0, "value": "30"})["errors"] == []
     assert mutate(amir, FINISH, {"referral": child, "version": 1})["errors"] == []
     cases = [
@@ -192,15 +186,15 @@ def test_return_refusals_name_their_code_and_field(demo):
         (fatemeh, {"reason": " \n "}, "REASON_REQUIRED", "reason"),
     ]
     for client, extra, code, field in cases:
-        before = _state()
+        before = untouched_state()
         _refused(mutate(client, RETURN, {"referral": child, "version": 2, **extra}), code, field)
-        assert _state() == before, (code, extra)
+        assert untouched_state() == before, (code, extra)
 
 
 def test_nothing_to_send_names_the_period(demo):
-    before = _state()
+    before = untouched_state()
     _refused(mutate(client_for(ALI), SEND, {"period": _period_id()}), "NOTHING_TO_SEND", "period")
-    assert _state() == before
+    assert untouched_state() == before
 
 
 # --- slice targets and weights -------------------------------------------------------------------
@@ -211,7 +205,7 @@ def test_a_slice_target_may_be_zero(moe_01):
     split = mutate(
         fatemeh,
         SPLIT,
-        {"referral": _gid(referral), "version": 1, "slices": _slices((TEHRAN, "0", {}), (ISFAHAN, "3000", {}))},
+        {"referral": _gid(referral), "version": 1, "slices": slice_specs((TEHRAN, "0", {}), (ISFAHAN, "3000", {}))},
     )
     assert split["errors"] == []
     assert [(s["province"]["code"], s["target"]) for s in split["referral"]["slices"]] == [
@@ -224,7 +218,7 @@ def test_a_negative_slice_target_is_refused_even_when_the_mean_agrees(demo):
     """MOE-02 is a percentage (not a count, whose negative values are refused earlier): −1 and 74
     average the parent's 36.5, so only the sign check refuses them."""
     ali = client_for(ALI)
-    before = _state()
+    before = untouched_state()
     result = mutate(
         ali,
         REFER,
@@ -234,13 +228,13 @@ def test_a_negative_slice_target_is_refused_even_when_the_mean_agrees(demo):
             "deadline": "1402/11/15",
             "hasProvincialBreakdown": True,
             "breakdownBy": "REFERRER",
-            "slices": _slices(
+            "slices": slice_specs(
                 (TEHRAN, "-1", {"assignee": user_id(FATEMEH)}), (ISFAHAN, "74", {"assignee": user_id(SARA)})
             ),
         },
     )
     _refused(result, "SLICE_TARGET_INVALID", "slices")
-    assert _state() == before
+    assert untouched_state() == before
 
 
 @pytest.fixture
@@ -253,19 +247,19 @@ def weighted(moe_01) -> dict:
 def test_a_slice_weight_must_be_positive(weighted, weight):
     """A zero weight leaves the weighted mean of the others (3000) standing: only the weight check refuses."""
     fatemeh, referral = weighted["fatemeh"], weighted["referral"]
-    before = _state()
+    before = untouched_state()
     result = mutate(
         fatemeh,
         SPLIT,
         {
             "referral": _gid(referral),
             "version": 1,
-            "slices": _slices((TEHRAN, "3000", {"weight": "1"}), (ISFAHAN, "3000", {"weight": weight})),
+            "slices": slice_specs((TEHRAN, "3000", {"weight": "1"}), (ISFAHAN, "3000", {"weight": weight})),
         },
     )
     assert [e["code"] for e in result["errors"]] == ["SLICE_TARGET_INVALID"]
     assert result["errors"][0]["field"] == "slices"
-    assert _state() == before
+    assert untouched_state() == before
 
 
 def test_a_weighted_refusal_reports_the_weighted_mean(weighted):
@@ -276,7 +270,7 @@ def test_a_weighted_refusal_reports_the_weighted_mean(weighted):
         {
             "referral": _gid(referral),
             "version": 1,
-            "slices": _slices((TEHRAN, "2000", {"weight": "3"}), (ISFAHAN, "7000", {"weight": "1"})),
+            "slices": slice_specs((TEHRAN, "2000", {"weight": "3"}), (ISFAHAN, "7000", {"weight": "1"})),
         },
     )
     _refused(result, "SLICE_TARGETS_INCONSISTENT", "slices")
@@ -301,7 +295,7 @@ def test_splitting_bumps_that_referrals_version_only_by_one(moe_01):
     split = mutate(
         fatemeh,
         SPLIT,
-        {"referral": _gid(referral), "version": 1, "slices": _slices((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
+        {"referral": _gid(referral), "version": 1, "slices": slice_specs((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
     )
     assert split["referral"]["version"] == 2
     assert fatemeh.data(REFERRAL, {"id": _gid(referral)})["node"]["version"] == 2
@@ -338,7 +332,7 @@ def test_a_rolled_up_value_is_attributed_to_the_approver(moe_01):
     mutate(
         fatemeh,
         SPLIT,
-        {"referral": _gid(referral), "version": 1, "slices": _slices((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
+        {"referral": _gid(referral), "version": 1, "slices": slice_specs((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
     )
     for province, person, value in ((TEHRAN, MOHAMMAD, "1300"), (ISFAHAN, NARGES, "1900")):
         child = mutate(
@@ -520,16 +514,16 @@ def test_ones_own_roles_are_visible_whatever_unit_they_are_in(demo):
 def test_finish_refusals_name_their_code_and_field(demo):
     chain = build_chain()
     ali, amir, child = chain["ali"], chain["amir"], chain["child"]["id"]
-    before = _state()
+    before = untouched_state()
     _refused(mutate(amir, FINISH, {"referral": child, "version": 1}), "VALUE_REQUIRED", "value")
     # Ali sees Amir's referral (he is above it in the chain) but neither made nor received it.
     _refused(mutate(ali, FINISH, {"referral": child, "version": 1}), "NOT_ALLOWED", "referral")
-    assert _state() == before
+    assert untouched_state() == before
     mutate(amir, SAVE, {"referral": child, "version": 0, "value": "30"})
     assert mutate(amir, FINISH, {"referral": child, "version": 1})["errors"] == []
-    before = _state()
+    before = untouched_state()
     _refused(mutate(amir, FINISH, {"referral": child, "version": 2}), "INVALID_STATE", "referral")
-    assert _state() == before
+    assert untouched_state() == before
 
 
 # --- performance versions ---------------------------------------------------------------------------
@@ -638,20 +632,7 @@ def test_score_edges(demo, indicator, changes, nature, value, score):
 def test_refer_refusals_name_their_code_and_field(moe_01):
     fatemeh, referral = moe_01["fatemeh"], moe_01["referral"]
     ali = client_for(ALI)
-    by_referrer = mutate(
-        ali,
-        REFER,
-        {
-            "source": assignment_id("MOE-03"),
-            "assignee": user_id(FATEMEH),
-            "deadline": "1402/11/15",
-            "hasProvincialBreakdown": True,
-            "breakdownBy": "REFERRER",
-            "slices": _slices(
-                (TEHRAN, "10", {"assignee": user_id(FATEMEH)}), (ISFAHAN, "10", {"assignee": user_id(SARA)})
-            ),
-        },
-    )["referral"]
+    by_referrer = _referred_with_slices(ali)
 
     def slice_of(source, province=None, person=MOHAMMAD):
         return {
@@ -669,14 +650,14 @@ def test_refer_refusals_name_their_code_and_field(moe_01):
         (fatemeh, slice_of(by_referrer["id"], TEHRAN), "INVALID_STATE", "source"),
     ]
     for client, input, code, field in cases:
-        before = _state()
+        before = untouched_state()
         _refused(mutate(client, REFER, input), code, field)
-        assert _state() == before, code
+        assert untouched_state() == before, code
 
     mutate(
         fatemeh,
         SPLIT,
-        {"referral": _gid(referral), "version": 1, "slices": _slices((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
+        {"referral": _gid(referral), "version": 1, "slices": slice_specs((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
     )
     assert mutate(fatemeh, REFER, slice_of(_gid(referral), TEHRAN))["errors"] == []
     cases = [
@@ -694,16 +675,16 @@ def test_refer_refusals_name_their_code_and_field(moe_01):
         (ali, slice_of(_gid(referral), ISFAHAN, SARA), "NOT_ASSIGNEE", "source"),
     ]
     for client, input, code, field in cases:
-        before = _state()
+        before = untouched_state()
         _refused(mutate(client, REFER, input), code, field)
-        assert _state() == before, code
+        assert untouched_state() == before, code
     # A referral without a breakdown has no slice to refer by province.
     plain_referral = mutate(
         ali, REFER, {"source": assignment_id("MOE-02"), "assignee": user_id(FATEMEH), "deadline": "1402/11/15"}
     )["referral"]
-    before = _state()
+    before = untouched_state()
     _refused(mutate(fatemeh, REFER, slice_of(plain_referral["id"], TEHRAN)), "NO_BREAKDOWN", "province")
-    assert _state() == before
+    assert untouched_state() == before
 
 
 def test_refer_refusals_of_a_plain_referral_name_their_code_and_field(demo):
@@ -729,10 +710,10 @@ def test_refer_refusals_of_a_plain_referral_name_their_code_and_field(demo):
     Referral.objects.filter(pk=_pk(chain["child"]["id"])).update(status=ReferralStatus.RETURNED)
     cases.append((amir, chain["child"]["id"], "ALREADY_REFERRED", "source"))
     for client, source, code, field in cases:
-        before = _state()
+        before = untouched_state()
         result = mutate(client, REFER, {"source": source, "assignee": user_id("0010000135"), "deadline": "1402/11/05"})
         _refused(result, code, field)
-        assert _state() == before, code
+        assert untouched_state() == before, code
 
 
 def _pk(global_id: str) -> int:
@@ -748,9 +729,9 @@ def test_an_assignee_whose_change_permission_was_withdrawn_cannot_register(demo)
     chain = build_chain()
     amir, child = chain["amir"], chain["child"]["id"]
     remove_perm("mana.change_referral", User.objects.get(national_code=AMIR), Referral.objects.get(pk=_pk(child)))
-    before = _state()
+    before = untouched_state()
     _refused(mutate(amir, SAVE, {"referral": child, "version": 0, "value": "30"}), "NOT_ASSIGNEE", "referral")
-    assert _state() == before
+    assert untouched_state() == before
 
 
 # --- people: who may be named ------------------------------------------------------------------------
@@ -800,7 +781,7 @@ def test_the_people_of_ones_referrals_stay_nameable_after_a_reorganization(demo)
     mutate(
         fatemeh,
         SPLIT,
-        {"referral": _gid(referral), "version": 1, "slices": _slices((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
+        {"referral": _gid(referral), "version": 1, "slices": slice_specs((TEHRAN, "1200", {}), (ISFAHAN, "1800", {}))},
     )
     slice_ = mutate(
         fatemeh,
@@ -894,7 +875,7 @@ def test_refusals_of_referring_an_assignment_name_their_field(demo):
                 "source": assignment_id("MOE-02"),
                 "hasProvincialBreakdown": True,
                 "breakdownBy": "REFERRER",
-                "slices": _slices((TEHRAN, "36", {"assignee": user_id(FATEMEH)}), (ISFAHAN, "37", {})),
+                "slices": slice_specs((TEHRAN, "36", {"assignee": user_id(FATEMEH)}), (ISFAHAN, "37", {})),
             },
             "ASSIGNEE_REQUIRED",
             "slices.1.assignee",
@@ -905,7 +886,7 @@ def test_refusals_of_referring_an_assignment_name_their_field(demo):
                 "source": assignment_id("MOE-02"),
                 "hasProvincialBreakdown": True,
                 "breakdownBy": "REFERRER",
-                "slices": _slices(
+                "slices": slice_specs(
                     (TEHRAN, "36", {"assignee": user_id(FATEMEH), "deadline": "1402/11/11"}),
                     (ISFAHAN, "37", {"assignee": user_id(SARA)}),
                 ),
@@ -920,16 +901,16 @@ def test_refusals_of_referring_an_assignment_name_their_field(demo):
                 "source": assignment_id("MOE-02"),
                 "hasProvincialBreakdown": True,
                 "breakdownBy": "ASSIGNEE",
-                "slices": _slices((TEHRAN, "36.5", {})),
+                "slices": slice_specs((TEHRAN, "36.5", {})),
             },
             "BREAKDOWN_INVALID",
             "slices",
         ),
     ]
     for client, change, code, field in cases:
-        before = _state()
+        before = untouched_state()
         _refused(mutate(client, REFER, {**base, **change}), code, field)
-        assert _state() == before, code
+        assert untouched_state() == before, code
 
 
 def test_everyone_above_in_the_chain_sees_a_referral_three_levels_down(demo):

@@ -7,6 +7,8 @@ import json
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from models.indicators import Assignment
+from models.object_permissions import OrganizationUserObjectPermission, ReferralUserObjectPermission
+from models.referrals import Performance, ProvincialSlice, Referral, ReferralEvent
 from models.users import User
 from schema.ids import encode_global_id
 from tests.conftest import GraphQLClient
@@ -114,3 +116,23 @@ def build_chain() -> dict:
     assert child["errors"] == []
     assert child["referral"]["status"] == "IN_PROGRESS"
     return {"ali": ali, "fatemeh": fatemeh, "amir": amir, "top": top["referral"], "child": child["referral"]}
+
+
+def untouched_state() -> tuple:
+    """Everything a refused workflow call must leave untouched: statuses, versions, events, values,
+    slices, grants."""
+    return (
+        list(Referral.objects.order_by("id").values_list("id", "status", "version")),
+        list(Assignment.objects.order_by("id").values_list("id", "status")),
+        ReferralEvent.objects.count(),
+        list(Performance.objects.order_by("id").values_list("id", "version", "value")),
+        Performance.history.count(),
+        list(ProvincialSlice.objects.order_by("id").values_list("id", "province_id", "target", "weight")),
+        ReferralUserObjectPermission.objects.count(),
+        OrganizationUserObjectPermission.objects.count(),
+    )
+
+
+def slice_specs(*rows) -> list[dict]:
+    """Provincial slices as ReferInput/SplitByProvinceInput take them: (province code, target, extra fields)."""
+    return [{"province": province_id(code), "target": target, **extra} for code, target, extra in rows]
