@@ -358,3 +358,31 @@ def test_an_approval_that_cannot_be_carried_out_changes_nothing(demo, sms_outbox
         ("request", "MOBILE_TAKEN")
     ]
     assert _state() == before and list(sms_outbox) == []
+
+
+def test_the_queue_costs_the_same_number_of_queries_however_long_it_is(demo, count_queries):
+    """A page of requests (with each one's unit) is read in a fixed number of statements."""
+    template = RegistrationRequest.objects.get(status=RequestStatus.PENDING)
+    units = list(Organization.objects.filter(code__in=["MOE-TAVANIR", "MOE-HQ", "MOE-WRM"]))
+    ali = client_for(ALI)
+
+    def counted() -> tuple[int, int]:
+        with count_queries() as counter:
+            page = ali.data(QUEUE, {"status": "PENDING"})
+        return page["registrationRequests"]["totalCount"], counter.count
+
+    small = counted()
+    for n in range(40):
+        RegistrationRequest.objects.create(
+            **{
+                field.name: getattr(template, field.name)
+                for field in RegistrationRequest._meta.concrete_fields
+                if field.name not in {"id", "tracking_code", "national_code", "organization", "created_at"}
+            },
+            tracking_code=f"99{n:08d}",
+            national_code=f"{n:010d}",
+            organization=units[n % len(units)],
+        )
+    large = counted()
+    assert (small[0], large[0]) == (1, 41)
+    assert large[1] == small[1], (small, large)
