@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from models import events
 from models.credentials import ApiToken
 from models.errors import DomainError
 from models.users import RoleAssignment, User
@@ -203,9 +204,16 @@ def revoke_api_token(user: User, token_pk: int) -> ApiToken:
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
+            events.tokens_revoked([(token.user_id, token.pk)])
     return token
 
 
 def revoke_tokens(queryset: QuerySet) -> int:
     """Revoke every token of ``queryset`` not yet revoked (the admin console's action); how many."""
-    return queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    with transaction.atomic():
+        # Locked by primary key: the admin's queryset may join (and outer-join) other tables.
+        chosen = ApiToken.objects.select_for_update().filter(pk__in=queryset.values("pk"), revoked_at__isnull=True)
+        revoked = list(chosen.values_list("user_id", "pk"))
+        ApiToken.objects.filter(pk__in=[pk for _, pk in revoked]).update(revoked_at=timezone.now())
+        events.tokens_revoked(revoked)
+    return len(revoked)

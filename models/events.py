@@ -134,3 +134,13 @@ def registration_request_received(request) -> None:
             user_ids=(request.approver_id,),
         )
     )
+
+
+def tokens_revoked(revoked: list[tuple[int, int]]) -> None:
+    """(user id, token id) of API tokens just revoked: once committed, the sockets signed in with
+    them close (subscriptions/consumers.py); a rolled-back revocation closes nothing."""
+    from subscriptions.publish import TOKEN_REVOKED_MESSAGE, publish_to_user
+
+    for user_id, token_id in revoked:
+        message = {"type": TOKEN_REVOKED_MESSAGE, "token": token_id}
+        transaction.on_commit(functools.partial(publish_to_user, user_id, message), robust=True)

@@ -10,11 +10,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app registry loaded)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from settings import daphne_body_limit  # noqa: E402
 from settings.body_limits import BodyLimitMiddleware  # noqa: E402
+from settings.websocket_origin import BrowserOriginValidator  # noqa: E402
 from subscriptions.routing import websocket_urlpatterns  # noqa: E402
 
 # A body over the limit is refused before Django spools it (settings/body_limits.py); under daphne
@@ -24,7 +24,7 @@ daphne_body_limit.install()
 application = ProtocolTypeRouter(
     {
         "http": BodyLimitMiddleware(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

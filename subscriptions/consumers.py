@@ -23,7 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.types.execution import ExecutionResult
 from strawberry.utils.aio import aclosing
 
-from permissions.viewer import Viewer, viewer_for
+from permissions.viewer import ANONYMOUS, Viewer, viewer_for
 from schema.bearer import bearer_token, viewer_for_token_string
 from schema.context import ManaContext, not_over_websocket
 from schema.errors import ErrorCode, ManaError, format_error
@@ -37,6 +37,8 @@ TOO_MANY_SUBSCRIPTIONS_MESSAGE = "روی این اتصال بیش از {limit} �
 # does not reconnect on its own), as they should be.
 TOO_MANY_CONNECTIONS = (4429, "Too many connections for this person")
 SESSION_ENDED = (4401, "Session ended")
+# The socket's API token was revoked or has expired: the same code as a token refused at connect.
+TOKEN_REVOKED = (4403, "Token no longer valid")
 CONNECTION_COUNT_TTL = 24 * 60 * 60
 
 
@@ -85,23 +87,27 @@ class ManaErrorsSchema:
         return getattr(self._schema, name)
 
     async def stream(self, *args, **kwargs):
-        return _results_in_mana_format(await self._schema.stream(*args, **_own_loaders(kwargs)))
+        return _results_in_mana_format(await self._schema.stream(*args, **await _operation_context(kwargs)))
 
     async def subscribe(self, *args, **kwargs):
-        return _results_in_mana_format(await self._schema.subscribe(*args, **_own_loaders(kwargs)))
+        return _results_in_mana_format(await self._schema.subscribe(*args, **await _operation_context(kwargs)))
 
 
-def _own_loaders(kwargs: dict) -> dict:
-    """Each operation on a socket gets its own data loaders, as each HTTP request does.
+async def _operation_context(kwargs: dict) -> dict:
+    """Each operation on a socket gets the viewer as of now and its own data loaders, as each HTTP
+    request does.
 
-    The handler builds one context per connection and passes it to every operation; its loaders
+    The handler builds one context per connection and passes it to every operation. Its viewer was
+    read at connect: a role switched since, a permission withdrawn, a token revoked or expired, a
+    deactivated account would otherwise go on answering queries on an open socket. Its loaders
     cache what they load, so a long-lived socket would keep answering with rows read by an earlier
     operation (a renamed unit, a referral since approved). Operations run concurrently on one
     socket, so the connection's context is copied, not changed.
     """
     context = kwargs.get("context_value")
     if isinstance(context, ManaContext):
-        kwargs["context_value"] = dataclasses.replace(context, loaders=Loaders(context.viewer))
+        viewer = await context.request.viewer_now(context.viewer)
+        kwargs["context_value"] = dataclasses.replace(context, viewer=viewer, loaders=Loaders(viewer))
     return kwargs
 
 
@@ -167,7 +173,7 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
         self.mana_token_id: int | None = None
         self._joined_group: str | None = None
         self._counted_user: int | None = None
-        self._session_watch: asyncio.Task | None = None
+        self._credential_watch: asyncio.Task | None = None
         self._ended = False
 
     async def connect(self) -> None:
@@ -182,14 +188,35 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
             if self.mana_session_key and message.get("session") == session_digest(self.mana_session_key):
                 await self.end_session()
             return
+        if message.get("type") == publish.TOKEN_REVOKED_MESSAGE:
+            if self.mana_token_id is not None and message.get("token") == self.mana_token_id:
+                await self.end_session()
+            return
         await super().dispatch(message)
 
     async def end_session(self) -> None:
-        """The session was signed out or expired: close with 4401 (the client must sign in again)."""
+        """The socket's credential ended — its session signed out or expired (4401: sign in again),
+        its API token revoked or expired (4403) — close it."""
         if self._ended:
             return
         self._ended = True
-        await self.close(code=SESSION_ENDED[0], reason=SESSION_ENDED[1])
+        code, reason = TOKEN_REVOKED if self.mana_token_id is not None else SESSION_ENDED
+        await self.close(code=code, reason=reason)
+
+    async def viewer_now(self, connected_as: Viewer) -> Viewer:
+        """Who this socket is now (for each operation): the session's or the token's viewer re-read,
+        anonymous once the credential has ended (and the socket closing); an anonymous socket stays so."""
+        if self.mana_user_id is None:
+            return connected_as
+        try:
+            viewer = await sync_to_async(delivery.current_viewer)(
+                self.mana_user_id, self.mana_session_key, self.mana_token_id
+            )
+        except delivery.SessionEnded:
+            viewer = ANONYMOUS
+        if not viewer.is_authenticated:
+            await self.end_session()
+        return viewer
 
     async def disconnect(self, code: int) -> None:
         try:
@@ -217,8 +244,7 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
             self._joined_group = group
         except Exception as error:
             logger.warning("live updates: socket not joined to its group (%s: %s)", type(error).__name__, error)
-        if self.mana_session_key:
-            self._session_watch = asyncio.create_task(self._watch_session())
+        self._credential_watch = asyncio.create_task(self._watch_credential())
 
     def _count_in(self, user_id: int) -> bool:
         """Count this socket in the person's connections; False (and not counted) over the limit.
@@ -247,9 +273,9 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
             cache.decr(_connections_key(user_id))
 
     async def _leave(self) -> None:
-        if self._session_watch is not None:
-            self._session_watch.cancel()
-            self._session_watch = None
+        if self._credential_watch is not None:
+            self._credential_watch.cancel()
+            self._credential_watch = None
         if self._joined_group is not None:
             group, self._joined_group = self._joined_group, None
             # The layer is down: the membership expires on its own (channels' group_expiry).
@@ -259,17 +285,23 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
             user_id, self._counted_user = self._counted_user, None
             await sync_to_async(self._count_out)(user_id)
 
-    async def _watch_session(self) -> None:
-        """An expired (or deleted) session ends the socket, even when no event comes to notice it."""
+    async def _watch_credential(self) -> None:
+        """An expired (or deleted) session, an expired token or a deactivated account ends the
+        socket, even when no event or operation comes to notice it."""
         while True:
             await asyncio.sleep(settings.MANA_WS_SESSION_CHECK_INTERVAL)
             try:
-                await sync_to_async(delivery.current_viewer)(self.mana_user_id, self.mana_session_key, None)
+                viewer = await sync_to_async(delivery.current_viewer)(
+                    self.mana_user_id, self.mana_session_key, self.mana_token_id
+                )
             except delivery.SessionEnded:
+                viewer = ANONYMOUS
+            except Exception as error:
+                logger.warning("live updates: credential not re-checked (%s)", type(error).__name__)
+                continue
+            if not viewer.is_authenticated:
                 await self.end_session()
                 return
-            except Exception as error:
-                logger.warning("live updates: session not re-checked (%s)", type(error).__name__)
 
     @property
     def session(self):

@@ -37,6 +37,7 @@ REFERRAL_GROUP = "mana.referral.{}"
 INBOX_MESSAGE = "mana.inbox"
 REFERRAL_MESSAGE = "mana.referral"
 SESSION_ENDED_MESSAGE = "mana.session.ended"
+TOKEN_REVOKED_MESSAGE = "mana.token.revoked"
 
 _server_loop: asyncio.AbstractEventLoop | None = None
 _own_loop: asyncio.AbstractEventLoop | None = None
@@ -110,7 +111,7 @@ def publish(event: Event) -> None:
 
 
 def publish_to_user(user_id: int, message: dict) -> None:
-    """One control message to a person's sockets (session ended), without waiting."""
+    """One control message to a person's sockets (session ended, token revoked), without waiting."""
     _schedule(send([(user_group(user_id), message)], f"{message['type']} user={user_id}"))
 
 

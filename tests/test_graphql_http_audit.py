@@ -17,14 +17,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import dj_database_url
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.live_server import ROOT, Daphne, ServerDatabase, npm_packages, tool
+
 CONFORMANCE = ROOT / "tests" / "conformance"
 
 SEED = """
@@ -39,114 +37,26 @@ print(create_api_token(role.user, role, "graphql-http audit", None)[1])
 """
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(
-            f"`{name}` is not installed: the GraphQL-over-HTTP audit runs graphql-http under Node.js "
-            "(CI installs node 20). Install Node.js 20+ with npm to run this test."
-        )
-    return path
-
-
 def audit_script() -> Path:
     """The audit, its packages installed (once: ``npm ci`` when node_modules is missing)."""
-    node, npm = _tool("node"), _tool("npm")
-    if not (CONFORMANCE / "node_modules" / "graphql-http").is_dir():
-        installed = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=CONFORMANCE, capture_output=True, text=True, timeout=600
-        )
-        assert installed.returncode == 0, f"npm ci failed:\n{installed.stdout}\n{installed.stderr}"
+    node = tool("node")
+    npm_packages(CONFORMANCE, "graphql-http")
     version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
     assert int(version.lstrip("v").split(".")[0]) >= 18, f"node {version}: graphql-http's audit needs fetch (18+)"
     return CONFORMANCE / "audit.mjs"
-
-
-def _server_environment(tmp_path: Path) -> tuple[dict[str, str], str | None]:
-    """The environment of the server's processes, and the PostgreSQL database to drop afterwards."""
-    keep = {k: v for k, v in os.environ.items() if k not in {"MANA_ENV", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
-    env = {
-        **keep,
-        "DJANGO_SETTINGS_MODULE": "settings",
-        "MANA_VAR_DIR": str(tmp_path),
-        # `{ __type(name: …) }` is among the audit's requests: introspection open to anonymous
-        # callers (development's default; production's, signed-in, refuses it to them).
-        "MANA_INTROSPECTION": "public",
-        "MANA_API_TOKEN_RATE": "10000/m",
-    }
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        return env, None
-    config = dj_database_url.parse(url)
-    name = f"{config['NAME']}_audit"
-    _admin_sql(config, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    env["DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{name}"
-    env["REDIS_PREFIX"] = os.environ.get("REDIS_PREFIX", "mana") + "_audit"
-    return env, name
-
-
-def _admin_sql(config: dict, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as connection:
-        for statement in statements:
-            connection.execute(statement)
-
-
-def _run(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
 def mana_server(tmp_path_factory):
     """(the GraphQL URL, an API token) of a daphne process serving the demo data."""
     tmp_path = tmp_path_factory.mktemp("audit_server")
-    env, database = _server_environment(tmp_path)
-    process = None
-    try:
-        _run(env, "manage.py", "migrate", "--noinput")
-        secret = _run(env, "-c", SEED).strip().splitlines()[-1]
-        log = tmp_path / "daphne.log"
-        with log.open("w") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", "settings.asgi:application"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-        port = _listening_port(process, log)
-        yield f"http://127.0.0.1:{port}/graphql/", secret
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
-        if database is not None:
-            _admin_sql(
-                dj_database_url.parse(os.environ["DATABASE_URL"]), f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
-            )
-
-
-def _listening_port(process: subprocess.Popen, log: Path) -> int:
-    """The port daphne bound (it logs «Listening on TCP address 127.0.0.1:PORT»)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for line in log.read_text().splitlines():
-            if "Listening on TCP address" in line:
-                return int(line.rsplit(":", 1)[1])
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"daphne did not start:\n{log.read_text()}")
+    # `{ __type(name: …) }` is among the audit's requests: introspection open to anonymous callers
+    # (development's default; production's, signed-in, refuses it to them).
+    extra = {"MANA_INTROSPECTION": "public", "MANA_API_TOKEN_RATE": "10000/m"}
+    with ServerDatabase(tmp_path, "audit", extra) as database:
+        secret = database.run("-c", SEED).strip().splitlines()[-1]
+        with Daphne(database.env, tmp_path / "daphne.log") as server:
+            yield server.url, secret
 
 
 def _audit(script: Path, url: str, token: str | None) -> list[dict]:

@@ -374,6 +374,124 @@ async def test_a_bearer_token_socket_receives_its_events(people):
     await close_all(socket)
 
 
+async def _token_socket(national_code: str, name: str = "live"):
+    """(socket, token id) of a socket signed in with a new API token of ``national_code``."""
+    from models.api_tokens import create_api_token
+    from models.users import RoleAssignment
+
+    role = await RoleAssignment.objects.select_related("user").filter(user__national_code=national_code).afirst()
+    token, secret = await sync_to_async(create_api_token)(role.user, role, name, None)
+    return await open_socket(payload={"authorization": f"Bearer {secret}"}), token
+
+
+async def me_over(socket, operation_id: str = "me") -> dict | None:
+    await subscribe(socket, operation_id, "query { me { user { nationalCode } activeRole { organization { code } } } }")
+    message = await socket.receive_json_from(timeout=5)
+    assert message["type"] == "next", message
+    assert (await socket.receive_json_from(timeout=5))["type"] == "complete"
+    return message["payload"]["data"]["me"]
+
+
+async def test_revoking_a_token_closes_its_sockets_and_only_those(people):
+    from schema.ids import encode_global_id
+
+    revoked, token = await _token_socket(FATEMEH, "revoked")
+    kept, _ = await _token_socket(FATEMEH, "kept")
+    cookie = await open_socket(cookie_of(people[FATEMEH]))
+    assert (await me_over(revoked))["user"] == {"nationalCode": FATEMEH}
+
+    revoke = "mutation($i: RevokeApiTokenInput!) { revokeApiToken(input: $i) { errors { code } } }"
+    result = await sync_to_async(people[FATEMEH].data)(revoke, {"i": {"token": encode_global_id("ApiToken", token.pk)}})
+    assert result["revokeApiToken"]["errors"] == []
+
+    closed = await revoked.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4403, "reason": "Token no longer valid"}
+    # Her other token and her session are not touched.
+    assert (await me_over(kept))["user"] == {"nationalCode": FATEMEH}
+    assert (await me_over(cookie))["user"] == {"nationalCode": FATEMEH}
+    await close_all(revoked, kept, cookie)
+
+
+async def test_the_admin_consoles_revocation_closes_the_tokens_sockets(people):
+    from django.http import HttpRequest
+    from django.test import AsyncClient
+    from django.urls import reverse
+
+    from tests.conftest import DEMO_PASSWORD
+
+    socket, token = await _token_socket(FATEMEH)
+    console = AsyncClient()
+    assert await sync_to_async(console.login)(request=HttpRequest(), national_code="0010000011", password=DEMO_PASSWORD)
+    response = await console.post(
+        reverse("admin:mana_apitoken_changelist"), {"action": "revoke_selected", "_selected_action": [token.pk]}
+    )
+    assert response.status_code == 302
+    closed = await socket.receive_output(timeout=5)
+    assert closed["code"] == 4403
+    await socket.disconnect()
+
+
+async def test_a_rolled_back_revocation_closes_nothing(people):
+    from django.db import transaction
+
+    from models.api_tokens import revoke_tokens
+    from models.credentials import ApiToken
+
+    socket, token = await _token_socket(FATEMEH)
+
+    def revoke_then_fail():
+        with transaction.atomic():
+            revoke_tokens(ApiToken.objects.filter(pk=token.pk))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await sync_to_async(revoke_then_fail)()
+    await drain()
+    assert await socket.receive_nothing(timeout=0.3)
+    assert (await me_over(socket))["user"] == {"nationalCode": FATEMEH}
+    await close_all(socket)
+
+
+async def test_an_expired_token_ends_its_socket(people, settings):
+    from django.utils import timezone
+
+    from models.credentials import ApiToken
+
+    settings.MANA_WS_SESSION_CHECK_INTERVAL = 0.1
+    socket, token = await _token_socket(FATEMEH)
+    await ApiToken.objects.filter(pk=token.pk).aupdate(expires_at=timezone.now())
+    closed = await socket.receive_output(timeout=5)
+    assert closed["code"] == 4403
+    await socket.disconnect()
+
+
+async def test_each_operation_on_a_socket_runs_as_the_viewer_is_now(demo):
+    """A role switched over HTTP is the next query's role on the open socket; a deactivated
+    account's next operation finds the socket signed out, and it closes."""
+    from models.users import RoleAssignment, User
+    from schema.ids import encode_global_id
+
+    sara = await sync_to_async(client_for)(SARA)
+    socket = await open_socket(cookie_of(sara))
+    assert (await me_over(socket, "1"))["activeRole"]["organization"]["code"] == "MOE-HQ"
+    role = await RoleAssignment.objects.aget(user__national_code=SARA, organization__code="MOE-TAVANIR")
+    switch = "mutation($i: SwitchRoleInput!) { switchRole(input: $i) { errors { code } } }"
+    variables = {"i": {"roleAssignment": encode_global_id("RoleAssignment", role.pk)}}
+    result = await sync_to_async(sara.data)(switch, variables)
+    assert result["switchRole"]["errors"] == []
+    assert (await me_over(socket, "2"))["activeRole"]["organization"]["code"] == "MOE-TAVANIR"
+
+    await User.objects.filter(national_code=SARA).aupdate(is_active=False)
+    await subscribe(socket, "3", "query { me { user { nationalCode } } }")
+    outputs = [await socket.receive_output(timeout=5)]
+    while outputs[-1]["type"] != "websocket.close":
+        outputs.append(await socket.receive_output(timeout=5))
+    assert outputs[-1]["code"] == 4401
+    # Nothing answered as her after the account was deactivated.
+    assert FATEMEH not in str(outputs) and SARA not in str(outputs)
+    await socket.disconnect()
+
+
 async def test_a_registration_request_reaches_its_approver(people):
     from tests.test_registration import submit
 

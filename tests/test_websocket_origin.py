@@ -7,6 +7,10 @@ to it, so without this check a page of another site could act as the signed-in u
 consumer refuses an Origin that differs from the Host header as well, but it trusts the Host
 header, which a DNS-rebinding page controls, and lets a handshake without an Origin through;
 comparing the Origin with ALLOWED_HOSTS closes both, and is what these tests pin.
+
+A handshake with neither a cookie nor an Origin is an integrator's client, not a browser's: it holds
+no credential until connection_init presents an API token, so it is let through
+(settings/websocket_origin.py).
 """
 
 from __future__ import annotations
@@ -65,6 +69,47 @@ async def test_a_connection_without_an_origin_is_refused(demo, gql):
     communicator, connected = await _connect(None, await _signed_in_cookie(gql))
     assert connected is False
     await communicator.wait()
+
+
+async def test_a_cookie_with_a_foreign_origin_is_refused_even_with_a_token_in_init(demo, gql):
+    communicator, connected = await _connect(b"https://evil.example", await _signed_in_cookie(gql))
+    assert connected is False
+    await communicator.wait()
+
+
+async def _token_of(national_code: str) -> str:
+    from models.api_tokens import create_api_token
+    from models.users import RoleAssignment
+
+    role = await RoleAssignment.objects.select_related("user").filter(user__national_code=national_code).afirst()
+    return (await sync_to_async(create_api_token)(role.user, role, "integration", None))[1]
+
+
+async def _me(communicator, init_payload: dict | None) -> dict:
+    init = {"type": "connection_init"}
+    if init_payload is not None:
+        init["payload"] = init_payload
+    await communicator.send_json_to(init)
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "connection_ack"
+    await communicator.send_json_to({"id": "1", "type": "subscribe", "payload": {"query": ME}})
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["type"] == "next", message
+    return message["payload"]["data"]
+
+
+async def test_an_integrator_without_origin_or_cookie_signs_in_with_a_token(demo):
+    communicator, connected = await _connect(None)
+    assert connected is True
+    data = await _me(communicator, {"authorization": f"Bearer {await _token_of('0010000021')}"})
+    assert data == {"me": {"user": {"nationalCode": "0010000021"}}}
+    await communicator.disconnect()
+
+
+async def test_without_origin_cookie_or_token_the_socket_is_anonymous(demo):
+    communicator, connected = await _connect(None)
+    assert connected is True
+    assert await _me(communicator, None) == {"me": None}
+    await communicator.disconnect()
 
 
 async def test_a_page_of_an_allowed_host_opens_it_with_the_session(demo, gql):
