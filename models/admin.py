@@ -398,5 +398,5 @@ class EvaluationAdmin(JalaliModelAdmin):
 # --- Credentials ---------------------------------------------------------------------------------
 
 # API tokens (list, search, revoke; no add form) and one-time codes (read only, never the code)
-# have their own modules; importing them registers them.
-from models import admin_api_tokens, admin_one_time_codes  # noqa: E402, F401
+# have their own modules, as do the evaluation cycle's later steps; importing them registers them.
+from models import admin_api_tokens, admin_evaluation_cycle, admin_one_time_codes  # noqa: E402, F401

@@ -94,6 +94,9 @@ class Assignment(models.Model):
     score_cap = models.DecimalField("سقف امتیاز", max_digits=8, decimal_places=2)
     deadline = models.DateField("مهلت", null=True, blank=True)
     status = models.CharField("وضعیت", max_length=24, choices=ReferralStatus.choices, default=ReferralStatus.PENDING)
+    # False once a non-applicability request (درخواست عدم مصداق) was approved: out of scoring and
+    # of the organization's totals, and shown so.
+    is_applicable = models.BooleanField("مصداق دارد", default=True)
 
     class Meta:
         verbose_name = "ابلاغ شاخص"

@@ -18,6 +18,9 @@ class EvaluationPeriod(models.Model):
     status = models.CharField("وضعیت", max_length=16, choices=PeriodStatus.choices, default=PeriodStatus.DRAFT)
     # The seed's rule: provincial planning organizations may propose indicators up to this score.
     provincial_proposal_cap = models.PositiveIntegerField("سقف امتیاز پیشنهاد استانی", default=150)
+    # «گزینه پیشنهاد شاخص برای دستگاه‌های اجرایی»: off in 1402, when only provincial planning
+    # organizations proposed; executive organizations propose only while it is on.
+    proposals_open = models.BooleanField("پیشنهاد شاخص دستگاه‌های اجرایی فعال است", default=False)
 
     class Meta:
         verbose_name = "دوره ارزیابی"

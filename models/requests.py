@@ -74,14 +74,31 @@ class Proposal(models.Model):
     target = models.DecimalField("مقدار هدف", max_digits=18, decimal_places=4)
     lower_bound = models.DecimalField("حد پایین هدف", max_digits=18, decimal_places=4, null=True, blank=True)
     upper_bound = models.DecimalField("حد بالای هدف", max_digits=18, decimal_places=4, null=True, blank=True)
+    # The points it may earn: the resulting assignment's score cap (its weight is half, as in the seed).
     score = models.DecimalField("امتیاز", max_digits=8, decimal_places=2)
     status = models.CharField("وضعیت", max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
     created_at = models.DateTimeField("تاریخ", auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        "mana.User", verbose_name="بررسی‌کننده", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("زمان بررسی", null=True, blank=True)
+    review_reason = models.TextField("دلیل", blank=True)
+    # The assignment an approved proposal became (in the organization's inbox).
+    assignment = models.OneToOneField(
+        "mana.Assignment",
+        verbose_name="ابلاغ",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="proposal",
+    )
 
     class Meta:
         verbose_name = "پیشنهاد شاخص"
         verbose_name_plural = "پیشنهادهای شاخص"
         ordering = ["-created_at", "-id"]
+        # The cap check sums an organization's proposals in a period; lists filter by status.
+        indexes = [models.Index(fields=["period", "organization", "status"], name="proposal_of_unit_in_period")]
         constraints = [
             bounds_ordered("proposal_bounds_ordered"),
             models.CheckConstraint(
@@ -104,9 +121,19 @@ class NonApplicabilityRequest(models.Model):
     requester = models.ForeignKey("mana.User", verbose_name="درخواست‌کننده", on_delete=models.PROTECT, related_name="+")
     reason = models.TextField("دلیل")
     status = models.CharField("وضعیت", max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
-    reviewed_by = models.ForeignKey("mana.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        "mana.User", verbose_name="بررسی‌کننده", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("زمان بررسی", null=True, blank=True)
+    review_reason = models.TextField("دلیل تصمیم", blank=True)
+    created_at = models.DateTimeField("زمان ثبت", auto_now_add=True)
+    # The evidence file, stored as evidence of performance is (models/evidence_files.py): a generated
+    # name under PRIVATE_MEDIA_ROOT, served only through a permission-checked URL.
+    evidence_file_name = models.CharField("نام فایل مستند", max_length=200, blank=True)
+    evidence_content_type = models.CharField(max_length=100, blank=True)
+    evidence_size = models.PositiveIntegerField(null=True, blank=True)
+    evidence_storage_name = models.CharField(max_length=100, blank=True)
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "درخواست عدم مصداق"

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     # TASKS names, so switching to it (MANA_TASKS_BACKEND=database) needs no other change.
     "django_tasks",
     "django_tasks_db",
+    # One-row settings in the admin console: support contacts, reminder days (models/site_settings.py).
+    "solo",
     # SMS outbox and gateways, civil registry and Shahkar adapters (integrations/).
     "integrations.apps.IntegrationsConfig",
     # Throttles counted in the shared cache (API requests per token: schema/bearer.py); installed

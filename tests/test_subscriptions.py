@@ -554,6 +554,16 @@ async def test_malformed_message_closes_with_4400(bystander_cookie):
     await close_all(bystander, socket)
 
 
+async def test_an_unknown_operation_name_closes_with_4400(bystander_cookie):
+    bystander = await open_socket(bystander_cookie)
+    socket = await open_socket(bystander_cookie)
+    payload = {"query": "subscription Inbox { inboxUpdated { kind } }", "operationName": "Missing"}
+    await socket.send_json_to({"id": "1", "type": "subscribe", "payload": payload})
+    assert (await _closed(socket))["code"] == 4400
+    await _still_answers(bystander)
+    await close_all(bystander, socket)
+
+
 async def test_duplicate_subscription_id_closes_with_4409(bystander_cookie):
     bystander = await open_socket(bystander_cookie)
     socket = await open_socket(bystander_cookie)
