@@ -144,3 +144,26 @@ def tokens_revoked(revoked: list[tuple[int, int]]) -> None:
     for user_id, token_id in revoked:
         message = {"type": TOKEN_REVOKED_MESSAGE, "token": token_id}
         transaction.on_commit(functools.partial(publish_to_user, user_id, message), robust=True)
+
+
+DASHBOARD_MESSAGE = "mana.dashboard"
+
+
+def dashboard_group(period_id: int) -> str:
+    return f"mana.dashboard.{period_id}"
+
+
+def figures_changed(period_id: int, organization_id: int) -> None:
+    """Something a dashboard counts changed for ``organization_id``'s assignments in the period (a
+    referral moved, an evaluation was published, an assignment was added or taken out of scoring).
+
+    Once committed, one message to the period's dashboard group, naming the unit: each dashboard
+    subscription decides on its own socket whether the unit is in what it shows and recomputes
+    (subscriptions/live.py) — the request that made the change does nothing per subscriber."""
+    from subscriptions.publish import schedule_send
+
+    message = {"type": DASHBOARD_MESSAGE, "period": period_id, "organization": organization_id}
+    transaction.on_commit(
+        functools.partial(schedule_send, dashboard_group(period_id), message, f"figures of unit {organization_id}"),
+        robust=True,
+    )

@@ -110,6 +110,11 @@ def publish(event: Event) -> None:
     _schedule(send(sends, what))
 
 
+def schedule_send(group: str, message: dict, what: str) -> None:
+    """One message to one group, without waiting (models.events.figures_changed)."""
+    _schedule(send([(group, message)], what))
+
+
 def publish_to_user(user_id: int, message: dict) -> None:
     """One control message to a person's sockets (session ended, token revoked), without waiting."""
     _schedule(send([(user_group(user_id), message)], f"{message['type']} user={user_id}"))
