@@ -2,8 +2,8 @@
 default (one process, in-memory channel layer) and two processes over Redis.
 
 A referral made by the main leader (علی, وزارت نیرو) reaches فاطمه فرهاد's ``inboxUpdated`` — on
-a socket signed in with an API token and on one signed in with the session cookie — within a
-fraction of a second; a main leader of another ministry and a colleague the referral does not
+a socket signed in with an API token and on one signed in with the session cookie — and the main
+leader's own subscribed socket, within a fraction of a second; a main leader of another ministry and a colleague the referral does not
 concern receive nothing. Under "redis" the subscribers are on one daphne process and the mutation
 goes to another: only the Redis channel layer can carry the event between them.
 
@@ -186,13 +186,14 @@ def _latency(received_at: float, event: dict) -> float:
     return received_at - datetime.datetime.fromisoformat(event["at"]).timestamp()
 
 
-async def test_a_referral_reaches_fatemeh_on_token_and_cookie_sockets_and_nobody_else(deployment):
+async def test_a_referral_reaches_fatemeh_and_the_main_leader_and_nobody_else(deployment):
     subscribe_on, mutate_on, seeded = deployment
     tokens = seeded["tokens"]
     cookie = await _session_cookie(subscribe_on, FATEMEH)
     async with (
         Subscriber("fatemeh/token", _transport(subscribe_on, token=tokens[FATEMEH])) as by_token,
         Subscriber("fatemeh/cookie", _transport(subscribe_on, cookie=cookie)) as by_cookie,
+        Subscriber("ali", _transport(subscribe_on, cookie=await _session_cookie(subscribe_on, ALI))) as ali,
         Subscriber("hasan", _transport(subscribe_on, token=tokens[HASAN])) as hasan,
         Subscriber("sara", _transport(subscribe_on, cookie=await _session_cookie(subscribe_on, SARA))) as sara,
     ):
@@ -201,7 +202,8 @@ async def test_a_referral_reaches_fatemeh_on_token_and_cookie_sockets_and_nobody
 
         referral = await _refer(mutate_on, seeded)
 
-        for subscriber in (by_token, by_cookie):
+        # فاطمه's two sockets, and the main leader's own (the referrer's other tabs follow too).
+        for subscriber in (by_token, by_cookie, ali):
             received_at, event = await asyncio.wait_for(subscriber.events.get(), timeout=10)
             assert event["kind"] == "ASSIGNED"
             assert event["referral"] == {"id": referral, "status": "IN_PROGRESS", "assignee": {"nationalCode": FATEMEH}}
