@@ -170,11 +170,21 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 # Every Redis key Mana writes (channel layer, cache) starts with it: deployments, or parallel test
 # runs, sharing one Redis server do not see each other's keys.
 REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "mana")
+# channels-redis blocks 5 s per wait (RedisChannelLayer.brpop_timeout): three times that.
+REDIS_CHANNEL_READ_TIMEOUT = 15
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
+            "CONFIG": {
+                # redis-py 8 gives every connection a 5 s read timeout; channels-redis waits for a
+                # socket's next message with a blocking BZPOPMIN of 5 s too, so an idle socket's
+                # read timed out, the consumer crashed and the socket closed with 1011
+                # (bench/live_updates.py found it; tests/test_live_clients.py keeps a socket idle
+                # past it). Reads may take the blocking wait and then some.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_CHANNEL_READ_TIMEOUT}],
+                "prefix": REDIS_PREFIX,
+            },
         }
     }
     # The shared cache: throttle counters (django-ratelimit) must be the same for every worker.

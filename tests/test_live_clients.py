@@ -45,7 +45,7 @@ import django
 django.setup()
 from models.api_tokens import create_api_token
 from models.demo import load_demo
-from models.indicators import Assignment
+from models.indicators import Assignment, Indicator
 from models.users import RoleAssignment
 from schema.ids import encode_global_id
 load_demo()
@@ -53,8 +53,18 @@ tokens = {}
 for code in sys.argv[1:]:
     role = RoleAssignment.objects.select_related("user").filter(user__national_code=code).order_by("id").first()
     tokens[code] = create_api_token(role.user, role, "live clients", None)[1]
-pending = Assignment.objects.filter(indicator__code__startswith="MOE-", referrals__isnull=True)
-pending = pending.order_by("indicator__code")
+# The demo's unreferred assignments are fewer than these tests refer: more like them, at headquarters.
+template = Assignment.objects.select_related("indicator").get(indicator__code="MOE-02")
+for n in range(10):
+    indicator = Indicator.objects.create(
+        code=f"LIVE-{n:02}", title=f"{template.indicator.title} ({n})", kind=template.indicator.kind,
+        unit=template.indicator.unit, nature=template.indicator.nature,
+    )
+    Assignment.objects.create(
+        indicator=indicator, organization=template.organization, period=template.period, target=template.target,
+        weight=template.weight, score_cap=template.score_cap, deadline=template.deadline,
+    )
+pending = Assignment.objects.filter(indicator__code__startswith="LIVE-").order_by("indicator__code")
 fatemeh = RoleAssignment.objects.filter(user__national_code=sys.argv[1]).first().user_id
 print(json.dumps({
     "tokens": tokens,
@@ -214,6 +224,18 @@ async def test_a_referral_reaches_fatemeh_and_the_main_leader_and_nobody_else(de
         assert hasan.events.empty() and sara.events.empty()
 
 
+async def test_a_socket_idle_past_the_channel_layers_blocking_wait_still_receives(deployment):
+    """channels-redis waits for a socket's next message with a blocking read of 5 s; redis-py 8's
+    default 5 s read timeout used to cut it, crash the consumer and close the socket with 1011
+    (bench/live_updates.py). Idle for longer than that, the socket must still be open and deliver."""
+    subscribe_on, mutate_on, seeded = deployment
+    async with Subscriber("fatemeh/idle", _transport(subscribe_on, token=seeded["tokens"][FATEMEH])) as idle:
+        await asyncio.sleep(7)
+        referral = await _refer(mutate_on, seeded)
+        _, event = await asyncio.wait_for(idle.events.get(), timeout=10)
+        assert event["referral"]["id"] == referral
+
+
 @pytest.mark.parametrize("credential", ["token", "cookie"])
 async def test_the_graphql_ws_client_receives_the_referral(deployment, credential):
     subscribe_on, mutate_on, seeded = deployment
@@ -249,8 +271,8 @@ async def test_the_graphql_ws_client_receives_the_referral(deployment, credentia
 
 
 def test_the_demo_has_enough_unreferred_assignments_for_these_tests(served):
-    # Three referrals per deployment (above); fewer would fail them with a confusing refusal.
-    assert len(served[1]["assignments"]) >= 6
+    # Four referrals per deployment (above); fewer would fail them with a confusing refusal.
+    assert len(served[1]["assignments"]) >= 8
 
 
 def test_the_readme_configures_gql_as_these_tests_do():
