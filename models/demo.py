@@ -312,6 +312,8 @@ def _period() -> EvaluationPeriod:
             "end_date": parse_jalali("1402/11/29"),
             "status": PeriodStatus.OPEN,
             "provincial_proposal_cap": 150,
+            # The seed: «گزینه پیشنهاد شاخص برای دوره جاری برای دستگاه‌های اجرایی غیر فعال می‌باشد».
+            "proposals_open": False,
         },
     )
     return period

@@ -33,6 +33,11 @@ class EventKind(enum.StrEnum):
     APPROVED = "APPROVED"
     FINALIZED = "FINALIZED"
     SENT_FOR_EVALUATION = "SENT_FOR_EVALUATION"
+    # The assignment's evaluation was published (models/evaluation_workflow.py): feedback to read.
+    EVALUATED = "EVALUATED"
+    # In the assignee's inbox only: a referral's deadline is near / has passed (models/deadline_reminders.py).
+    DEADLINE_NEAR = "DEADLINE_NEAR"
+    DEADLINE_PASSED = "DEADLINE_PASSED"
     # In the approver's inbox only.
     REGISTRATION_REQUEST = "REGISTRATION_REQUEST"
     # On referralChanged only: the inbox does not change with them.
@@ -49,6 +54,9 @@ INBOX_KINDS = frozenset(
         EventKind.APPROVED,
         EventKind.FINALIZED,
         EventKind.SENT_FOR_EVALUATION,
+        EventKind.EVALUATED,
+        EventKind.DEADLINE_NEAR,
+        EventKind.DEADLINE_PASSED,
         EventKind.REGISTRATION_REQUEST,
     }
 )
@@ -115,6 +123,26 @@ def referral_changed(referral, actor, kind: EventKind) -> None:
             user_ids=user_ids if kind in INBOX_KINDS else (),
         )
     )
+    if referral.parent_id is None and kind in FIGURE_KINDS:
+        _top_referral_figures_changed(referral)
+
+
+# What a dashboard counts of a top referral (models/dashboard.py): its creation (referred), its
+# submission, return and final registration, and the value registered on it (the self-registered
+# score; an approval below writes the carried-up value together with the SUBMITTED transition).
+FIGURE_KINDS = frozenset(
+    {EventKind.ASSIGNED, EventKind.SUBMITTED, EventKind.RETURNED, EventKind.FINALIZED, EventKind.PERFORMANCE_SAVED}
+)
+
+
+def _top_referral_figures_changed(referral) -> None:
+    # The workflow has the assignment loaded (locked or just referred); a bare row costs one query.
+    assignment = referral._state.fields_cache.get("assignment")
+    if assignment is None:
+        from models.indicators import Assignment
+
+        assignment = Assignment.objects.only("period_id", "organization_id").get(pk=referral.assignment_id)
+    figures_changed(assignment.period_id, assignment.organization_id)
 
 
 def referral_transition(referral, actor, to_status: str) -> None:

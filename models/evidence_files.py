@@ -79,11 +79,18 @@ def check_content(extension: str, data: bytes) -> None:
         check_ooxml(extension, data)
 
 
-def store_evidence(*, actor, performance: Performance, file_name: str, extension: str, data: bytes) -> Evidence:
+def write_private_file(data: bytes) -> str:
+    """Keep checked content under a generated name (what the row stores as ``storage_name``)."""
     storage_name = uuid.uuid4().hex
     path = storage_path(storage_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    return storage_name
+
+
+def store_evidence(*, actor, performance: Performance, file_name: str, extension: str, data: bytes) -> Evidence:
+    storage_name = write_private_file(data)
+    path = storage_path(storage_name)
     try:
         return Evidence.objects.create(
             performance=performance,

@@ -36,7 +36,8 @@ def referral_progress(organization_ids: list[int], period_id: int, assignments=N
     # referral of the country instead: 26,000 buffers for seven units at 20,000 units.)
     top_referral = Subquery(Referral.objects.filter(assignment_id=OuterRef("pk"), parent__isnull=True).values("pk")[:1])
     rows = (
-        queryset.filter(organization_id__in=organization_ids, period_id=period_id)
+        # An assignment found not applicable (درخواست عدم مصداق approved) is out of every total.
+        queryset.filter(organization_id__in=organization_ids, period_id=period_id, is_applicable=True)
         .annotate(top_referral=top_referral)
         .annotate(is_referred=Q(top_referral__isnull=False))
         .values("organization_id")

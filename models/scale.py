@@ -732,14 +732,15 @@ class AssignmentPlan:
 def insert_periods() -> list[PeriodPlan]:
     """The current open period (as in the demo) and the previous, closed year."""
     writer = RowWriter(
-        EvaluationPeriod, ["id", "title", "year", "start_date", "end_date", "status", "provincial_proposal_cap"]
+        EvaluationPeriod,
+        ["id", "title", "year", "start_date", "end_date", "status", "provincial_proposal_cap", "proposals_open"],
     )
     first = next_id(EvaluationPeriod)
     plans, rows = [], []
     for offset, (title, year, start, end, status) in enumerate((CURRENT_PERIOD, PREVIOUS_PERIOD)):
         plan = PeriodPlan(first + offset, parse_jalali(start), parse_jalali(end), status == PeriodStatus.CLOSED)
         plans.append(plan)
-        rows.append((plan.id, title, year, plan.start, plan.end, status, 150))
+        rows.append((plan.id, title, year, plan.start, plan.end, status, 150, False))
     writer.write(rows)
     return plans
 
@@ -870,7 +871,7 @@ def insert_assignments(plans: list[AssignmentPlan]) -> int:
     writer = RowWriter(
         Assignment,
         ["id", "indicator", "organization", "period", "target", "lower_bound", "upper_bound", "weight", "score_cap",
-         "deadline", "status"],
+         "deadline", "status", "is_applicable"],
     )  # fmt: skip
     weights = [Decimal(w) for w in ("50", "72", "85", "100", "60", "40")]
 
@@ -891,6 +892,7 @@ def insert_assignments(plans: list[AssignmentPlan]) -> int:
             weight * 2,
             a.deadline,
             a.status,
+            True,
         )
 
     writer.write(row(a) for a in plans)

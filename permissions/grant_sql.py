@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from django.db.models import BooleanField, F, Func
 
+from models.evaluations import EvaluatorAssignment
+from models.indicators import Assignment, ReferralStatus
 from models.object_permissions import OrganizationUserObjectPermission, ReferralUserObjectPermission
 from models.organization import Organization
 from models.referrals import Referral
@@ -20,6 +22,11 @@ ORGANIZATION_GRANTS = OrganizationUserObjectPermission._meta.db_table
 REFERRAL_GRANTS = ReferralUserObjectPermission._meta.db_table
 REFERRALS = Referral._meta.db_table
 ORGANIZATIONS = Organization._meta.db_table
+ASSIGNMENTS = Assignment._meta.db_table
+GIVEN = EvaluatorAssignment._meta.db_table
+# What was sent for evaluation: the only statuses in which a chain is read by its evaluators.
+SENT = (ReferralStatus.SENT_FOR_EVALUATION.value, ReferralStatus.EVALUATED.value)
+SENT_STATUSES = "(" + ", ".join(f"'{status}'" for status in SENT) + ")"
 
 # A permission's id, looked up inside the statement: a constant for the planner (an InitPlan), so
 # that ``(user, permission, object)`` is seen as the unique-index probe it is.
@@ -35,23 +42,31 @@ class GrantSQL(Func):
 
     output_field = BooleanField()
 
-    def __init__(self, sql: str, params: tuple, *columns: str, postgresql_sql: str | None = None) -> None:
+    def __init__(
+        self,
+        sql: str,
+        params: tuple,
+        *columns: str,
+        postgresql_sql: str | None = None,
+        postgresql_params: tuple | None = None,
+    ) -> None:
         super().__init__(*(F(column) for column in columns))
         self.sql, self.postgresql_sql, self.sql_params = sql, postgresql_sql, tuple(params)
+        self.postgresql_params = self.sql_params if postgresql_params is None else tuple(postgresql_params)
 
-    def _render(self, compiler, sql: str):
+    def _render(self, compiler, sql: str, params: tuple):
         columns = []
         for expression in self.source_expressions:
             column_sql, column_params = compiler.compile(expression)
             assert not column_params, "grant fragments take plain columns"
             columns.append(column_sql)
-        return sql.format(*columns), self.sql_params
+        return sql.format(*columns), params
 
     def as_sql(self, compiler, connection, **extra):
-        return self._render(compiler, self.sql)
+        return self._render(compiler, self.sql, self.sql_params)
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self._render(compiler, self.postgresql_sql or self.sql)
+        return self._render(compiler, self.postgresql_sql or self.sql, self.postgresql_params)
 
 
 def _organization_grant(column: str) -> str:
@@ -124,3 +139,40 @@ def in_visible_referral(user_id: int, role: str, user_column: str) -> GrantSQL:
     """The row's person is the referrer or assignee (``role``) of a referral the user may see."""
     sql = f"EXISTS(SELECT 1 FROM {REFERRALS} r WHERE r.{role} = {{0}} AND {_referral_grant_probe('r.id')})"
     return GrantSQL(sql, (user_id, "view_referral"), user_column)
+
+
+# --- evaluators: what was given to them (models.evaluations.EvaluatorAssignment) -----------------
+
+
+def _in_set(select: str, params: tuple, column: str) -> GrantSQL:
+    """The column is one of the ids ``select`` lists: computed once per statement (on PostgreSQL an
+    InitPlan array, an index condition like ``among_granted_organizations``)."""
+    return GrantSQL(f"{{0}} IN ({select})", params, column, postgresql_sql=f"{{0}} = ANY(ARRAY({select}))")
+
+
+def given_to_evaluator(user_id: int, assignment_column: str) -> GrantSQL:
+    """The row's assignment was given to the user to evaluate (the evaluator_assignment_of_person index)."""
+    return _in_set(f"SELECT ea.assignment_id FROM {GIVEN} ea WHERE ea.evaluator_id = %s", (user_id,), assignment_column)
+
+
+def among_given_units(user_id: int, column: str) -> GrantSQL:
+    """The row is the unit of an assignment given to the user, or a unit one of its referrals was
+    made to: the units an evaluator must be able to name. One pass over what was given (its
+    assignments by primary key, their referrals by the assignment index): the set costs what the
+    evaluator was given, never the size of the country."""
+    select = (
+        f"SELECT a.organization_id FROM {GIVEN} ea JOIN {ASSIGNMENTS} a ON a.id = ea.assignment_id"
+        f" WHERE ea.evaluator_id = %s UNION ALL SELECT r.organization_id FROM {GIVEN} ea"
+        f" JOIN {REFERRALS} r ON r.assignment_id = ea.assignment_id WHERE ea.evaluator_id = %s"
+    )
+    return _in_set(select, (user_id, user_id), column)
+
+
+def among_given_chains(user_id: int, column: str) -> GrantSQL:
+    """The row's person is a referrer or assignee in the chain of an assignment given to the user
+    (the chain itself is read only once sent: ``SENT``). On PostgreSQL both people of a referral
+    come from one pass over the referrals."""
+    given = f"FROM {GIVEN} ea JOIN {REFERRALS} r ON r.assignment_id = ea.assignment_id WHERE ea.evaluator_id = %s"
+    sql = f"{{0}} IN (SELECT r.assignee_id {given} UNION ALL SELECT r.referrer_id {given})"
+    postgresql_sql = f"{{0}} = ANY(ARRAY(SELECT unnest(ARRAY[r.assignee_id, r.referrer_id]) {given}))"
+    return GrantSQL(sql, (user_id, user_id), column, postgresql_sql=postgresql_sql, postgresql_params=(user_id,))

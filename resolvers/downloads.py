@@ -6,6 +6,7 @@ from django.http import FileResponse, HttpRequest
 
 from models.evidence_files import storage_path
 from models.referrals import Evidence
+from models.requests import NonApplicabilityRequest
 from permissions import scope
 from permissions.viewer import viewer_from_request
 from schema.context import PASSWORD_CHANGE_REQUIRED_MESSAGE
@@ -15,21 +16,44 @@ from schema.unavailable import unavailable_database_answers_503
 NOT_FOUND_MESSAGE = "مستند پیدا نشد."
 
 
-@unavailable_database_answers_503
-def evidence_download(request: HttpRequest, pk: int, name: str):
-    viewer = viewer_from_request(request)
+def _refused(viewer):
     if not viewer.is_authenticated:
         return error_response(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE, 401)
     if viewer.user.must_change_password:
         return error_response(ErrorCode.PASSWORD_CHANGE_REQUIRED, PASSWORD_CHANGE_REQUIRED_MESSAGE, 403)
+    return None
+
+
+def _file(storage_name: str, file_name: str, content_type: str):
+    path = storage_path(storage_name)
+    if not storage_name or not path.exists():
+        return error_response(ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE, 404)
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=file_name)
+    response["Content-Type"] = content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@unavailable_database_answers_503
+def evidence_download(request: HttpRequest, pk: int, name: str):
+    viewer = viewer_from_request(request)
+    if (refused := _refused(viewer)) is not None:
+        return refused
     # Out of scope and non-existent answer alike: 404 (in the API's error format, not a page).
     evidence = scope.restrict_evidence(Evidence.objects.filter(pk=pk, file_name=name), viewer).first()
     if evidence is None:
         return error_response(ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE, 404)
-    path = storage_path(evidence.storage_name)
-    if not path.exists():
+    return _file(evidence.storage_name, evidence.file_name, evidence.content_type)
+
+
+@unavailable_database_answers_503
+def non_applicability_evidence_download(request: HttpRequest, pk: int, name: str):
+    """The evidence of a non-applicability request, to whoever sees the request."""
+    viewer = viewer_from_request(request)
+    if (refused := _refused(viewer)) is not None:
+        return refused
+    requests = NonApplicabilityRequest.objects.filter(pk=pk, evidence_file_name=name)
+    found = scope.restrict_non_applicability_requests(requests, viewer).first()
+    if found is None:
         return error_response(ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE, 404)
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=evidence.file_name)
-    response["Content-Type"] = evidence.content_type
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _file(found.evidence_storage_name, found.evidence_file_name, found.evidence_content_type)

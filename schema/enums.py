@@ -1,5 +1,7 @@
 """GraphQL enums, made from the domain's choices so names cannot drift apart."""
 
+import enum
+
 import strawberry
 
 from models.indicators import ComparisonType, IndicatorKind, IndicatorNature, ReferralStatus
@@ -16,3 +18,9 @@ ComparisonTypeEnum = strawberry.enum(ComparisonType, name="ComparisonType")
 ReferralStatusEnum = strawberry.enum(ReferralStatus, name="ReferralStatus")
 BreakdownByEnum = strawberry.enum(BreakdownBy, name="BreakdownBy")
 RequestStatusEnum = strawberry.enum(RequestStatus, name="RequestStatus")
+
+
+@strawberry.enum(name="ReviewDecision", description="A reviewer's decision: approve, or reject with a reason.")
+class ReviewDecision(enum.Enum):
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"

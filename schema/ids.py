@@ -19,6 +19,7 @@ _NAMES = {
     "Performance": "عملکرد",
     "Evidence": "مستند",
     "ApiToken": "توکن API",
+    "ImportJob": "ورود از اکسل",
 }
 
 

@@ -15,10 +15,12 @@ from asgiref.sync import sync_to_async
 from django.db.models import Prefetch, Q
 from strawberry.dataloader import DataLoader
 
+from models.evaluations import Evaluation, EvaluatorAssignment
 from models.indicators import Assignment
 from models.organization import Organization
 from models.progress import referral_progress
 from models.referrals import Performance, Referral
+from models.requests import NonApplicabilityRequest
 from models.users import User
 from permissions import scope
 from permissions.viewer import Viewer
@@ -46,6 +48,12 @@ class Loaders:
         # Not cached: two mutations of one document may save the same performance in turn, and
         # each payload must show the history as it stands after its own save.
         self.performance_history = DataLoader(load_fn=sync_to_async(self._performance_history), cache=False)
+        # Evaluation and non-applicability (models/evaluation_workflow.py, models/non_applicability.py).
+        self.user = DataLoader(load_fn=sync_to_async(self._users))
+        self.assignment = DataLoader(load_fn=sync_to_async(self._assignments_by_pk))
+        self.assignment_evaluations = DataLoader(load_fn=sync_to_async(self._assignment_evaluations))
+        self.assignment_evaluators = DataLoader(load_fn=sync_to_async(self._assignment_evaluators))
+        self.assignment_requests = DataLoader(load_fn=sync_to_async(self._assignment_requests))
 
     def _tree_rows(self, bounds: dict[int, Q]) -> dict[int, list[Organization]]:
         """Scoped organizations of each tree within one bounding filter, in lft order.
@@ -176,3 +184,43 @@ class Loaders:
         for record in rows:
             grouped[record.id].append(record)
         return [grouped.get(pk, []) for pk in performance_pks]
+
+    def _users(self, pks: list[int]) -> list[User | None]:
+        """People by pk, None where out of scope (an evaluator, a requester, a reviewer)."""
+        rows = scope.restrict_users(User.objects.filter(pk__in=set(pks)), self.viewer)
+        found = {user.pk: user for user in rows}
+        return [found.get(pk) for pk in pks]
+
+    def _assignments_by_pk(self, pks: list[int]) -> list[Assignment | None]:
+        rows = scope.restrict_assignments(Assignment.objects.filter(pk__in=set(pks)), self.viewer)
+        found = {a.pk: a for a in rows.select_related("indicator", "period", "organization")}
+        return [found.get(pk) for pk in pks]
+
+    def _assignment_evaluations(self, assignment_pks: list[int]) -> list[list[Evaluation]]:
+        """Each assignment's evaluations the viewer may read, oldest first."""
+        rows = scope.restrict_evaluations(Evaluation.objects.filter(assignment_id__in=set(assignment_pks)), self.viewer)
+        grouped: dict[int, list[Evaluation]] = defaultdict(list)
+        for evaluation in rows.order_by("id"):
+            grouped[evaluation.assignment_id].append(evaluation)
+        return [grouped.get(pk, []) for pk in assignment_pks]
+
+    def _assignment_evaluators(self, assignment_pks: list[int]) -> list[list[User]]:
+        """The people each assignment was given to evaluate, as far as the viewer may know."""
+        given = scope.restrict_evaluator_assignments(
+            EvaluatorAssignment.objects.filter(assignment_id__in=set(assignment_pks)), self.viewer
+        )
+        people = scope.restrict_users(User.objects.all(), self.viewer)
+        grouped: dict[int, list[User]] = defaultdict(list)
+        for row in given.prefetch_related(Prefetch("evaluator", queryset=people)).order_by("id"):
+            if row.evaluator is not None:
+                grouped[row.assignment_id].append(row.evaluator)
+        return [grouped.get(pk, []) for pk in assignment_pks]
+
+    def _assignment_requests(self, assignment_pks: list[int]) -> list[list[NonApplicabilityRequest]]:
+        rows = scope.restrict_non_applicability_requests(
+            NonApplicabilityRequest.objects.filter(assignment_id__in=set(assignment_pks)), self.viewer
+        )
+        grouped: dict[int, list[NonApplicabilityRequest]] = defaultdict(list)
+        for request in rows.order_by("-created_at", "-id"):
+            grouped[request.assignment_id].append(request)
+        return [grouped.get(pk, []) for pk in assignment_pks]

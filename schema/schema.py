@@ -18,11 +18,16 @@ from resolvers import (
     api_tokens,
     auth,
     captcha,
+    dashboard,
+    evaluation,
+    imports,
     inbox,
     me,
     nodes,
+    non_applicability,
     organizations,
     passwords,
+    proposals,
     registration,
     roles,
     workflow,
@@ -39,17 +44,24 @@ from schema.login_rules import OneLoginPerRequest
 from schema.scalars import SCALAR_MAP
 from schema.types import api_tokens as tokens_io
 from schema.types import auth as auth_io
+from schema.types import dashboard as dashboard_io
+from schema.types import evaluation as evaluation_io
+from schema.types import imports as imports_io
 from schema.types import live as live_io
+from schema.types import non_applicability as non_applicability_io
+from schema.types import proposal as proposal_io
 from schema.types import registration as registration_io
 from schema.types import workflow as io
 from schema.types.geography import ProvinceNode
+from schema.types.indicator import AssignmentNode
 from schema.types.organization import OrganizationNode
 from schema.types.period import EvaluationPeriodNode
 from schema.types.referral import ReferralNode
 from schema.types.registry import NODE_TYPES
 from schema.types.sina import SinaSignIn
 from schema.types.user import Me
-from subscriptions import live
+from subscriptions import dashboard as dashboard_live
+from subscriptions import import_progress, live
 
 
 @strawberry.type
@@ -116,6 +128,43 @@ class Query:
         return api_tokens.api_tokens(info)
 
     @strawberry_django.connection(
+        ManaConnection[imports_io.ImportJobNode],
+        description="Excel imports the viewer uploaded (the senior leader: everyone's), newest first.",
+    )
+    def import_jobs(
+        self,
+        info: Info,
+        kind: imports_io.ImportKindEnum | None = None,
+        status: imports_io.ImportStatusEnum | None = None,
+    ) -> list[imports_io.ImportJobNode]:
+        return imports.import_jobs(info, kind=kind.value if kind else None, status=status.value if status else None)
+
+    @strawberry_django.connection(
+        ManaConnection[AssignmentNode],
+        description=(
+            "ارزیابی: assignments sent for evaluation (and evaluated) in a period, as far as the viewer sees them: "
+            "the senior leader, every one of their subtree; an evaluator, those given to them; an organization, its "
+            "own. By id. `status`: SENT_FOR_EVALUATION or EVALUATED only."
+        ),
+    )
+    def sent_for_evaluation(
+        self, info: Info, period: strawberry.ID, status: ReferralStatusEnum | None = None
+    ) -> list[AssignmentNode]:
+        return evaluation.sent_for_evaluation(info, period, status.value if status else None)
+
+    @strawberry_django.connection(
+        ManaConnection[non_applicability_io.NonApplicabilityRequestNode],
+        description=(
+            "درخواست‌های عدم مصداق about the assignments of the active role's units (the senior leader: all of "
+            "their subtree), newest first; `assignment`: one assignment's."
+        ),
+    )
+    def non_applicability_requests(
+        self, info: Info, status: RequestStatusEnum | None = None, assignment: strawberry.ID | None = None
+    ) -> list[non_applicability_io.NonApplicabilityRequestNode]:
+        return non_applicability.non_applicability_requests(info, status.value if status else None, assignment)
+
+    @strawberry_django.connection(
         ManaConnection[registration_io.RegistrationRequestNode],
         description=(
             "تأیید درخواست‌ها: registration requests that name the viewer as approver, for units of the active "
@@ -137,6 +186,48 @@ class Query:
         self, info: Info, parent: strawberry.ID | None = None
     ) -> list[registration_io.OrganizationChoice]:
         return await sync_to_async(registration.organization_choices)(parent)
+
+    @strawberry.field(
+        description=(
+            "داشبورد: a period's figures for an organization (default: the active role's unit) and each unit "
+            "directly below it, rolled up and ranked; a provincial leader at their own unit sees their province. "
+            "Leaders only (FORBIDDEN otherwise); NOT_FOUND for an organization out of scope or missing."
+        )
+    )
+    async def dashboard(
+        self, info: Info, period: strawberry.ID, organization: strawberry.ID | None = None
+    ) -> dashboard_io.Dashboard:
+        return await dashboard.dashboard(info, period, organization)
+
+    @strawberry_django.connection(
+        ManaConnection[proposal_io.ProposalNode],
+        description=(
+            "پیشنهاد شاخص: indicator proposals in the viewer's scope (the senior leader: all; a main leader: their "
+            "subtree's; a provincial leader: their province's units' and their own; anyone else: none), newest "
+            "first. `kind`: the unit's kind; `search`: words of the indicator's title or the unit's name."
+        ),
+    )
+    def proposals(
+        self,
+        info: Info,
+        period: strawberry.ID | None = None,
+        status: RequestStatusEnum | None = None,
+        organization: strawberry.ID | None = None,
+        kind: OrganizationKindEnum | None = None,
+        search: str | None = None,
+    ) -> list[proposal_io.ProposalNode]:
+        return proposals.proposals_list(
+            info,
+            period=period,
+            status=status.value if status else None,
+            organization=organization,
+            kind=kind.value if kind else None,
+            search=search,
+        )
+
+    @strawberry.field(description="«پشتیبانی»: support phone, hours and address (no sign-in needed).")
+    async def support(self, info: Info) -> proposal_io.Support:
+        return await proposals.support(info)
 
 
 @strawberry.type
@@ -225,6 +316,106 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
+            "ورود ابلاغ‌ها از اکسل (GraphQL multipart request): an XLSX of the assignments template for a period, "
+            "checked and written in the background (importProgress); the senior leader anywhere, a main leader "
+            "for their subtree. Every row is written, or none."
+        )
+    )
+    async def import_assignments(
+        self, info: Info, input: imports_io.ImportAssignmentsInput
+    ) -> imports_io.ImportAssignmentsPayload:
+        return await imports.import_assignments(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "ورود دستگاه‌ها از اکسل (GraphQL multipart request): an XLSX of the organizations template, checked and "
+            "written in the background (importProgress); the senior leader only. Every row is written, or none."
+        )
+    )
+    async def import_organizations(
+        self, info: Info, input: imports_io.ImportOrganizationsInput
+    ) -> imports_io.ImportOrganizationsPayload:
+        return await imports.import_organizations(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "پیشنهاد شاخص: a provincial leader for their province's provincial and regional units (within the "
+            "period's cap), a main leader for their subtree while proposals are open; the senior leader reviews it."
+        )
+    )
+    async def propose_indicator(
+        self, info: Info, input: proposal_io.ProposeIndicatorInput
+    ) -> proposal_io.ProposeIndicatorPayload:
+        return await proposals.propose_indicator(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "The senior leader approves a pending proposal (it becomes an assignment of the unit) or rejects it "
+            "with a reason."
+        )
+    )
+    async def review_proposal(
+        self, info: Info, input: proposal_io.ReviewProposalInput
+    ) -> proposal_io.ReviewProposalPayload:
+        return await proposals.review_proposal(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "The senior leader gives assignments sent for evaluation to an evaluator or honorary evaluator "
+            "(giving one again changes nothing)."
+        )
+    )
+    async def assign_evaluators(
+        self, info: Info, input: evaluation_io.AssignEvaluatorsInput
+    ) -> evaluation_io.AssignEvaluatorsPayload:
+        return await evaluation.assign_evaluators(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "An evaluator records (or, until published, corrects) the evaluated score and feedback of an "
+            "assignment given to them."
+        )
+    )
+    async def evaluate_assignment(
+        self, info: Info, input: evaluation_io.EvaluateAssignmentInput
+    ) -> evaluation_io.EvaluateAssignmentPayload:
+        return await evaluation.evaluate_assignment(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "The senior leader publishes assignments' recorded evaluations: the organization reads its feedback, "
+            "the assignments become EVALUATED."
+        )
+    )
+    async def publish_evaluations(
+        self, info: Info, input: evaluation_io.PublishEvaluationsInput
+    ) -> evaluation_io.PublishEvaluationsPayload:
+        return await evaluation.publish_evaluations(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "درخواست عدم مصداق (GraphQL multipart request): the main leader asks that an assignment of their "
+            "organization not apply to it, with a reason and an evidence file."
+        )
+    )
+    async def request_non_applicability(
+        self, info: Info, input: non_applicability_io.RequestNonApplicabilityInput
+    ) -> non_applicability_io.RequestNonApplicabilityPayload:
+        return await non_applicability.request(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "The senior leader approves a pending non-applicability request (the assignment leaves scoring and "
+            "the totals) or rejects it with a reason."
+        )
+    )
+    async def review_non_applicability(
+        self, info: Info, input: non_applicability_io.ReviewNonApplicabilityInput
+    ) -> non_applicability_io.ReviewNonApplicabilityPayload:
+        return await non_applicability.review(info, input)
+
+    @strawberry.mutation(
+        description=(
             "An API token for one of one's roles; its secret is in this answer only. "
             "Not with an API token (NOT_WITH_TOKEN): sign in to make one."
         )
@@ -260,6 +451,27 @@ class Subscription:
     )
     async def referral_changed(self, info: Info, id: strawberry.ID) -> AsyncGenerator[ReferralNode, None]:
         return await live.referral_changed(info, id)
+
+    @strawberry.subscription(
+        description=(
+            "An Excel import job as it goes: at once as it stands, then after each chunk of rows checked or written, "
+            "until DONE, REFUSED or FAILED. NOT_FOUND for a job one may not see (only its uploader and the senior "
+            "leader see it)."
+        )
+    )
+    async def import_progress(self, info: Info, id: strawberry.ID) -> AsyncGenerator[imports_io.ImportJobNode, None]:
+        return await import_progress.import_progress(info, id)
+
+    @strawberry.subscription(
+        description=(
+            "The dashboard again whenever figures it covers change (a burst of changes is sent once), computed as "
+            "the viewer sees it then; the same refusals as `dashboard`, for this subscription only."
+        )
+    )
+    async def dashboard_updated(
+        self, info: Info, period: strawberry.ID, organization: strawberry.ID | None = None
+    ) -> AsyncGenerator[dashboard_io.Dashboard, None]:
+        return await dashboard_live.dashboard_updated(info, period, organization)
 
 
 class ManaSchema(strawberry.Schema):

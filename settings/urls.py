@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from integrations.sina import sina_callback, sina_failed, sina_start
-from resolvers.downloads import evidence_download
+from resolvers.downloads import evidence_download, non_applicability_evidence_download
+from resolvers.excel_downloads import dashboard_export, import_template, results_export
 from schema.views import graphql_view
 
 admin.site.site_header = "پیشخوان مدیریت سکوی معنا"
@@ -18,6 +19,16 @@ urlpatterns = [
     path("captcha/", include("captcha.urls")),
     path("graphql/", graphql_view, name="graphql"),
     path("evidence/<int:pk>/<str:name>", evidence_download, name="evidence-download"),
+    path(
+        "non-applicability-evidence/<int:pk>/<str:name>",
+        non_applicability_evidence_download,
+        name="non-applicability-evidence-download",
+    ),
+    # Excel: the import templates and the exports, checked like evidence (resolvers/excel_downloads.py).
+    path("imports/template/<str:kind>.xlsx", import_template, name="import-template"),
+    path("exports/results/<str:period>/<str:organization>.xlsx", results_export, name="results-export"),
+    path("exports/dashboard/<str:period>.xlsx", dashboard_export, name="dashboard-export"),
+    path("exports/dashboard/<str:period>/<str:organization>.xlsx", dashboard_export, name="dashboard-export-of"),
     # Sina sign-in of main leaders (integrations/sina.py). Always routed: while MANA_SINA_ENABLED is
     # off they answer 404 with the code SINA_DISABLED.
     path("auth/sina/start/", sina_start, name="sina-start"),

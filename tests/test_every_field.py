@@ -39,6 +39,7 @@ from graphql.pyutils import Undefined
 from models.demo import DEMO_PASSWORD
 from models.indicators import Assignment
 from models.referrals import Referral
+from models.site_settings import SiteSettings
 from models.users import RoleAssignment
 from schema.ids import decode_global_id, encode_global_id
 from schema.schema import schema
@@ -66,6 +67,8 @@ NODE_INTERFACE = SCHEMA.get_type("Node")
 DEPTH = 2
 PAGE = 2
 READERS = (ALI, FATEMEH, AMIR, MOHAMMAD)
+ZAHRA, MARYAM = "0010000054", "0010000011"  # provincial leader (Tehran), senior leader
+REZA = "0010000062"  # evaluator at ARO
 TEHRAN, ISFAHAN = "IR-23", "IR-10"
 
 # Values of required arguments, by argument name, as GraphQL literals (computed per test: ids
@@ -73,6 +76,10 @@ TEHRAN, ISFAHAN = "IR-23", "IR-10"
 REQUIRED_ARGUMENTS = {"period": lambda: json.dumps(period_id())}
 # Root fields read with their own arguments rather than REQUIRED_ARGUMENTS.
 ID_ROOTS = {"node", "nodes"}
+# Root fields only leaders may read (the others get FORBIDDEN: tests/test_dashboard.py), and the
+# readers who lead (علی, the main leader).
+LEADER_ROOTS = {"dashboard"}
+LEADING_READERS = {ALI}
 MIXED_NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename ... on Node { id } } }"
 # Fields that legitimately hold no value in this story: (type, field) → why. (Besides these, a
 # mutation payload's `errors` is empty on success; one refused sign-in shows a UserError.)
@@ -88,7 +95,10 @@ NAMED_THERE_ONLY = {("Me", "subordinates")}
 # (root field, Node type) pairs its document reads but the story cannot fill, and why.
 NOT_THROUGH = {
     ("Mutation.refer", "Performance"): "a referral just made has no performance yet",
+    ("Mutation.sendForEvaluation", "Evaluation"): "what was just sent has not been evaluated yet",
     ("Mutation.splitByProvince", "Performance"): "one splits before registering anything",
+    ("Mutation.importOrganizations", "EvaluationPeriod"): "an organizations import belongs to no period",
+    ("Mutation.proposeIndicator", "Assignment"): "a proposal becomes an assignment only once approved",
 }
 
 
@@ -291,8 +301,26 @@ class Reader:
         assert payload is not None and payload["errors"] == [], (payload, self.coverage.problems)
         return payload
 
+    def upload_input(self, name: str, input: dict, file_field: str, file_name: str, content: bytes) -> dict:
+        """Any mutation taking a file in its input, as a GraphQL multipart request."""
+        document = root_document("mutation", [name], _declared("mutation", name))
+        operations = {"query": document, "variables": {"input": {**input, file_field: None}}}
+        response = self.client.http.post(
+            "/graphql/",
+            data={
+                "operations": json.dumps(operations),
+                "map": json.dumps({"0": [f"variables.input.{file_field}"]}),
+                "0": SimpleUploadedFile(file_name, content, content_type="application/octet-stream"),
+            },
+        )
+        payload = self.coverage.answer(response, self.name, "mutation", document).get(name)
+        assert payload is not None and payload["errors"] == [], (payload, self.coverage.problems)
+        return payload
+
     def read_roots(self) -> None:
         for name in SCHEMA.query_type.fields:
+            if name in LEADER_ROOTS and self.name not in LEADING_READERS:
+                continue
             if name not in ID_ROOTS:
                 self.run("query", [name])
 
@@ -378,6 +406,94 @@ def token_story(reader: Reader) -> None:
     reader.mutate("revokeApiToken", {"input": {"token": dropped["token"]["id"]}})
 
 
+def non_applicability_story(ali: Reader, maryam: Reader) -> None:
+    """Before the work starts, علی asks that MOE-02, MOE-01 and MOE-03 not apply to his ministry;
+    مریم rejects the first (the chain goes on), leaves the second pending, approves the third."""
+
+    def ask(indicator: str) -> str:
+        payload = ali.upload_input(
+            "requestNonApplicability",
+            {"assignment": assignment_id(indicator), "reason": "خارج از مأموریت دستگاه"},
+            "evidence",
+            "نامه.pdf",
+            PDF,
+        )
+        return payload["request"]["id"]
+
+    rejected, _, approved = ask("MOE-02"), ask("MOE-01"), ask("MOE-03")
+    rejection = {"request": rejected, "decision": "REJECT", "reason": "مصداق دارد"}
+    maryam.mutate("reviewNonApplicability", {"input": rejection})
+    maryam.mutate("reviewNonApplicability", {"input": {"request": approved, "decision": "APPROVE"}})
+
+
+def evaluation_story(maryam: Reader, reza: Reader, moe02: str) -> None:
+    """مریم gives MOE-02, sent for evaluation, to رضا (evaluator), who scores it and writes feedback,
+    then corrects it; giving it again changes nothing (and shows his evaluation); مریم publishes."""
+    give = {"input": {"assignments": [moe02], "evaluator": user_id(REZA)}}
+    maryam.mutate("assignEvaluators", give)
+    evaluation = {"assignment": moe02, "score": "120.5", "feedback": "مستندات کامل است."}
+    reza.mutate("evaluateAssignment", {"input": evaluation})
+    reza.mutate("evaluateAssignment", {"input": {**evaluation, "score": "125"}})
+    maryam.mutate("assignEvaluators", give)
+    maryam.mutate("publishEvaluations", {"input": {"assignments": [moe02]}})
+
+
+def proposal_story(coverage: Coverage) -> None:
+    """Indicator proposals: زهرا (provincial leader) proposes two for Tehran's units, علی (main
+    leader) one for his headquarters while proposals are open; مریم approves one, rejects one."""
+    from models.organization import Organization
+    from models.periods import EvaluationPeriod
+
+    def unit(code: str) -> str:
+        return encode_global_id("Organization", Organization.objects.get(code=code).pk)
+
+    EvaluationPeriod.objects.update(proposals_open=True)
+    form = {
+        "period": period_id(),
+        "unit": "درصد",
+        "nature": "HIGHER_IS_BETTER",
+        "calculationMethod": "نسبت درخواست‌های پاسخ‌داده به کل",
+        "target": "90",
+        "lowerBound": "80",
+        "upperBound": "100",
+        "score": "40",
+    }
+    zahra, maryam = Reader(ZAHRA, coverage), Reader(MARYAM, coverage)
+    rejected = zahra.mutate(
+        "proposeIndicator", {"input": {**form, "organization": unit("MOE-WRM-THR"), "title": "پاسخ‌گویی"}}
+    )
+    Reader(ALI, coverage).mutate(
+        "proposeIndicator", {"input": {**form, "organization": unit("MOE-HQ"), "title": "دولت الکترونیک"}}
+    )
+    approved = zahra.mutate(
+        "proposeIndicator", {"input": {**form, "organization": unit("MOE-TAVANIR-THR"), "title": "رضایت مشترکان"}}
+    )
+    maryam.mutate(
+        "reviewProposal", {"input": {"proposal": approved["proposal"]["id"], "decision": "APPROVE", "reason": "مناسب"}}
+    )
+    maryam.mutate(
+        "reviewProposal", {"input": {"proposal": rejected["proposal"]["id"], "decision": "REJECT", "reason": "تکراری"}}
+    )
+
+
+def import_story(ali: Reader, maryam: Reader) -> None:
+    """Excel imports: علی uploads assignments for a unit of his ministry — refused for an unknown
+    unit code, then corrected — and مریم a new unit into the tree; each job runs once the upload
+    commits (the immediate task backend)."""
+    from django.test import TestCase
+
+    from tests.excel_helpers import ASSIGNMENT_HEADERS, ORGANIZATION_HEADERS, assignment_row, organization_row, xlsx
+
+    period = {"period": period_id()}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        refused = xlsx(ASSIGNMENT_HEADERS, [assignment_row("IMP-01", "NOWHERE")])
+        ali.upload_input("importAssignments", period, "file", "ابلاغ.xlsx", refused)
+        corrected = xlsx(ASSIGNMENT_HEADERS, [assignment_row("IMP-01", "MOE-TAVANIR-THR")])
+        ali.upload_input("importAssignments", period, "file", "ابلاغ.xlsx", corrected)
+        unit = xlsx(ORGANIZATION_HEADERS, [organization_row("MOE-TAVANIR-ABZ", "شرکت توزیع نیروی برق استان البرز")])
+        maryam.upload_input("importOrganizations", {}, "file", "دستگاه‌ها.xlsx", unit)
+
+
 @pytest.fixture
 def sina_on(settings):
     """Sina sign-in configured, so that `sinaSignIn` has a value to read (tests/test_sina_sign_in.py walks it)."""
@@ -396,6 +512,7 @@ def story(demo, private_root, sina_on) -> Coverage:
     Assignment.objects.filter(pk=moe02.pk).update(lower_bound=Decimal("0"), upper_bound=Decimal("100"))
     moe02.indicator.calculation_method = "میانگین راندمان نیروگاه‌ها و شبکه انتقال"
     moe02.indicator.save(update_fields=["calculation_method"])
+    SiteSettings.objects.update_or_create(pk=1, defaults={"support_phone": "021-42731000"})
 
     coverage = Coverage()
     ali, fatemeh, amir, mohammad = (Reader(code, coverage) for code in READERS)
@@ -404,6 +521,8 @@ def story(demo, private_root, sina_on) -> Coverage:
         "mutation", ["login"], {"input": {"nationalCode": "123", "password": "x", "captcha": PASSED}}
     )
     assert refused["login"]["errors"][0]["field"] == "nationalCode", refused
+    maryam, reza = Reader(MARYAM, coverage), Reader(REZA, coverage)
+    non_applicability_story(ali, maryam)
 
     # Ali refers MOE-02 to Fatemeh, who refers it on to Amir.
     top = ali.mutate(
@@ -475,9 +594,12 @@ def story(demo, private_root, sina_on) -> Coverage:
     ali.mutate("finishReferral", {"input": {"referral": top["id"], "version": top_version}})
     sent = ali.mutate("sendForEvaluation", {"input": {"period": period_id()}})
     assert [a["status"] for a in sent["assignments"]] == ["SENT_FOR_EVALUATION"]
+    evaluation_story(maryam, reza, sent["assignments"][0]["id"])
 
     identity_story(coverage)
     token_story(fatemeh)
+    proposal_story(coverage)
+    import_story(ali, maryam)
 
     # Everyone reads every root field, then the objects they were shown, by id.
     readers = (ali, fatemeh, amir, mohammad)

@@ -66,8 +66,9 @@ from models.api_tokens import create_api_token
 from models.credentials import OneTimeCode
 from models.demo import DEMO_PASSWORD
 from models.organization import Organization
+from models.periods import EvaluationPeriod
 from models.referrals import Referral
-from models.requests import RegistrationRequest
+from models.requests import Proposal, RegistrationRequest
 from models.users import RoleAssignment, User
 from schema.ids import decode_global_id, encode_global_id
 from schema.schema import schema
@@ -99,7 +100,16 @@ SEED = os.environ.get("MANA_FUZZ_SEED")
 # Enough of each type's real objects for ids to reach real rows.
 REAL_IDS_PER_TYPE = 12
 ONE_TIME_CODE = "246810"
-PEOPLE = {"anonymous": None, "main-leader": ALI, "self-evaluator": FATEMEH, "assignee": AMIR, "two-roles": SARA}
+PEOPLE = {
+    "anonymous": None,
+    "main-leader": ALI,
+    "self-evaluator": FATEMEH,
+    "assignee": AMIR,
+    "two-roles": SARA,
+    "senior-leader": "0010000011",
+    "provincial-leader": "0010000054",
+    "evaluator": "0010000062",
+}
 
 
 def _b64(raw: bytes | str) -> str:
@@ -404,6 +414,17 @@ def world(demo, private_root) -> World:
         "RoleAssignment", RoleAssignment.objects.get(user__national_code=SARA, organization__code="MOE-TAVANIR").pk
     )
     pending = encode_global_id("RegistrationRequest", RegistrationRequest.objects.get(status="PENDING").pk)
+    # A pending indicator proposal for Tehran's electricity distribution company, to review.
+    proposal = Proposal.objects.create(
+        period=EvaluationPeriod.objects.get(),
+        organization=Organization.objects.get(code="MOE-TAVANIR-THR"),
+        proposer=User.objects.get(national_code="0010000054"),
+        title="کاهش زمان قطعی برق",
+        unit="دقیقه",
+        nature="LOWER_IS_BETTER",
+        target=120,
+        score=40,
+    )
     referrer_slices = [
         {"province": tehran, "target": "10", "weight": "1", "assignee": user_id(FATEMEH), "deadline": "1402/11/05"},
         {"province": isfahan, "target": "10", "weight": "1", "assignee": user_id(SARA)},
@@ -536,9 +557,121 @@ def world(demo, private_root) -> World:
         ),
         Good("self-evaluator", "mutation", "revokeApiToken", {"input": {"token": fatemeh_token}}),
         Good("self-evaluator", "query", "apiTokens", {"first": 2, "after": CURSORS[0]}),
+        Good("main-leader", "query", "importJobs", {"kind": "ASSIGNMENTS", "status": "DONE", "first": 2}),
+        Good(
+            "provincial-leader",
+            "mutation",
+            "proposeIndicator",
+            {
+                "input": {
+                    "period": period_id(),
+                    "organization": encode_global_id("Organization", Organization.objects.get(code="MOE-WRM-THR").pk),
+                    "title": text,
+                    "unit": "درصد",
+                    "nature": "HIGHER_IS_BETTER",
+                    "calculationMethod": text,
+                    "target": "90",
+                    "lowerBound": "80",
+                    "upperBound": "100",
+                    "score": "40",
+                }
+            },
+        ),
+        Good(
+            "senior-leader",
+            "mutation",
+            "reviewProposal",
+            {"input": {"proposal": encode_global_id("Proposal", proposal.pk), "decision": "REJECT", "reason": text}},
+        ),
+        Good(
+            "main-leader",
+            "query",
+            "proposals",
+            {
+                "period": period_id(),
+                "status": "PENDING",
+                "organization": encode_global_id("Organization", proposal.organization_id),
+                "kind": "PROVINCIAL",
+                "search": "برق",
+                "first": 2,
+                "after": CURSORS[0],
+            },
+        ),
         Good("assignee", "query", "nodes", {"ids": [child, encode_global_id("Performance", 1), villages]}),
+        *evaluation_goods(text),
     ]
     return World(ids=real_ids(), goods=goods)
+
+
+def evaluation_goods(text: str) -> list[Good]:
+    """Evaluation and non-applicability: MOE-05 sent and given to رضا (to score), MOE-06 sent with
+    his recorded evaluation (to publish), MOE-07 sent (to give), a pending request on MOE-03."""
+    from models.evaluations import Evaluation, EvaluatorAssignment
+    from models.indicators import Assignment
+    from models.requests import NonApplicabilityRequest
+
+    reza, senior = (User.objects.get(national_code=code) for code in ("0010000062", "0010000011"))
+    sent = {code: Assignment.objects.get(indicator__code=code) for code in ("MOE-05", "MOE-06", "MOE-07")}
+    Assignment.objects.filter(pk__in=[a.pk for a in sent.values()]).update(status="SENT_FOR_EVALUATION")
+    for code in ("MOE-05", "MOE-06"):
+        EvaluatorAssignment.objects.create(assignment=sent[code], evaluator=reza, assigned_by=senior)
+    Evaluation.objects.create(assignment=sent["MOE-06"], evaluator=reza, score=10, feedback="بازخورد")
+    request = NonApplicabilityRequest.objects.create(
+        assignment=Assignment.objects.get(indicator__code="MOE-03"),
+        requester=User.objects.get(national_code=ALI),
+        reason="خارج از مأموریت",
+        evidence_file_name="نامه.pdf",
+        evidence_content_type="application/pdf",
+        evidence_size=10,
+    )
+    return [
+        Good(
+            "senior-leader",
+            "mutation",
+            "assignEvaluators",
+            {"input": {"assignments": [assignment_id("MOE-07")], "evaluator": user_id("0010000062")}},
+        ),
+        Good(
+            "evaluator",
+            "mutation",
+            "evaluateAssignment",
+            {"input": {"assignment": assignment_id("MOE-05"), "score": "42.5", "feedback": text}},
+        ),
+        Good("senior-leader", "mutation", "publishEvaluations", {"input": {"assignments": [assignment_id("MOE-06")]}}),
+        Good(
+            "senior-leader",
+            "mutation",
+            "reviewNonApplicability",
+            {
+                "input": {
+                    "request": encode_global_id("NonApplicabilityRequest", request.pk),
+                    "decision": "REJECT",
+                    "reason": text,
+                }
+            },
+        ),
+        Good(
+            "senior-leader",
+            "query",
+            "sentForEvaluation",
+            {"period": period_id(), "status": "SENT_FOR_EVALUATION", "first": 2, "after": CURSORS[0]},
+        ),
+        Good(
+            "senior-leader",
+            "query",
+            "nonApplicabilityRequests",
+            {"status": "PENDING", "assignment": assignment_id("MOE-03"), "first": 2, "after": CURSORS[0]},
+        ),
+        Good(
+            "main-leader",
+            "query",
+            "dashboard",
+            {
+                "period": period_id(),
+                "organization": encode_global_id("Organization", Organization.objects.get(code="MOE-TAVANIR").pk),
+            },
+        ),
+    ]
 
 
 def client_for(national_code: str | None) -> GraphQLClient:
@@ -634,7 +767,7 @@ WRONG = {
 ABSENT = object()
 # Root fields with arguments that no JSON request can carry right: a file travels only in a
 # multipart request (tests/test_workflow_evidence.py).
-NO_GOOD_REQUEST = {"uploadEvidence"}
+NO_GOOD_REQUEST = {"uploadEvidence", "requestNonApplicability", "importAssignments", "importOrganizations"}
 
 
 def places(type_, value, path: tuple = ()):

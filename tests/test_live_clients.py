@@ -3,9 +3,10 @@ default (one process, in-memory channel layer) and two processes over Redis.
 
 A referral made by the main leader (علی, وزارت نیرو) reaches فاطمه فرهاد's ``inboxUpdated`` — on
 a socket signed in with an API token and on one signed in with the session cookie — and the main
-leader's own subscribed socket, within a fraction of a second; a main leader of another ministry and a colleague the referral does not
-concern receive nothing. Under "redis" the subscribers are on one daphne process and the mutation
-goes to another: only the Redis channel layer can carry the event between them.
+leader's own subscribed socket, within a fraction of a second; a main leader of another ministry
+and a colleague the referral does not concern receive nothing. Under "redis" the subscribers are
+on one daphne process and the mutation goes to another: only the Redis channel layer can carry
+the event between them.
 
 The Python subscriber is gql's WebSocket transport, configured as the README shows; the JavaScript
 one is the graphql-ws client (tests/conformance/live_client.mjs, Node.js 20+ required: without it

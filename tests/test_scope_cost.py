@@ -43,13 +43,18 @@ NODE = "query($id: ID!) { node(id: $id) { id ... on Organization { name parent {
 # Shared buffers (hits + reads) of all the statements of one request, at most.
 # Measured when written (seed 7): first page 113 (main leader) and 175 (senior leader), nested tree
 # 359 and 446, the tree with referral progress 1,153, an inbox page of 100 items 1,800-2,053,
-# node 80-129 buffers.
+# node 80-129 buffers; what was sent for evaluation, read whole (issue 10): the senior leader's
+# node of a sent assignment with its chain 1,256, an evaluator given 300 assignments 2,867 (the set
+# of what was given costs what was given: its units and chains' people); the first page of
+# `sentForEvaluation` 1,574 (senior leader) and 2,477 (that evaluator).
 BUDGETS = {
     "first page": 600,
     "nested tree": 1200,
     "tree with progress": 3500,
     "inbox": 5000,
     "node": 400,
+    "sent for evaluation": 6000,
+    "sent list": 5000,
 }
 
 
@@ -204,3 +209,77 @@ def test_the_budget_catches_a_scope_checked_per_row(country):
     queryset = Organization.objects.filter(per_row).order_by("tree_id", "lft")[:100]
     sql, params = queryset.query.sql_with_params()
     assert explain_buffers(sql, params) > 5 * BUDGETS["first page"]
+
+
+SENT_NODE = """query($id: ID!) { node(id: $id) { ... on Assignment { id status score evaluatedScore
+  performance { value comments evidence { url } }
+  evaluation { score } evaluators { nationalCode } nonApplicabilityRequests { status }
+  referrals(first: 100) { totalCount edges { node { id status performance { value }
+    referrer { nationalCode } assignee { nationalCode } organization { name } } } } } } }"""
+SENT_LIST = """query($period: ID!) { sentForEvaluation(period: $period, first: 100) { totalCount edges { node {
+  id indicator { title } organization { name } score performance { value } evaluation { score } } } } }"""
+
+
+def _sent_with_the_longest_chain():
+    """An assignment sent for evaluation (the closed period's) with the most referrals."""
+    from django.db.models import Count
+
+    from models.indicators import Assignment
+
+    sent = Assignment.objects.filter(status="SENT_FOR_EVALUATION").annotate(n=Count("referrals"))
+    return sent.order_by("-n", "id").first()
+
+
+def _evaluator_given(country, count: int):
+    """ARO's first evaluator, given ``count`` sent assignments (rolled back with the test)."""
+    from models.evaluations import EvaluatorAssignment
+    from models.indicators import Assignment
+    from models.users import User
+
+    evaluator = User.objects.filter(role_assignments__role=Role.EVALUATOR, organization__level=0).order_by("id").first()
+    senior = User.objects.get(national_code=country["senior_leader"])
+    chosen = _sent_with_the_longest_chain()
+    others = Assignment.objects.filter(status="SENT_FOR_EVALUATION").exclude(pk=chosen.pk).order_by("id")[: count - 1]
+    EvaluatorAssignment.objects.bulk_create(
+        EvaluatorAssignment(assignment=a, evaluator=evaluator, assigned_by=senior) for a in [chosen, *others]
+    )
+    return evaluator, chosen
+
+
+def test_what_was_sent_for_evaluation_costs_what_the_chain_costs(country):
+    """The senior leader and a given evaluator read a sent assignment's whole chain. The arm the
+    referral, performance and evidence rules gained (a status and the subtree range of the senior
+    leader's grant, or the set of the evaluator's assignments) is uncorrelated: a constant check
+    per candidate row, whatever the size of the country."""
+    chosen = _sent_with_the_longest_chain()
+    senior = signed_in(country, "senior_leader")
+    data, total, shares = measure(senior, SENT_NODE, {"id": encode_global_id("Assignment", chosen.pk)})
+    assert data["node"]["referrals"]["totalCount"] == chosen.referrals.count() > 1
+    assert data["node"]["performance"] is not None
+    assert_within("sent for evaluation", total, shares)
+
+    evaluator, chosen = _evaluator_given(country, 300)
+    client = GraphQLClient()
+    client.login(evaluator.national_code, country["password"])
+    data, total, shares = measure(client, SENT_NODE, {"id": encode_global_id("Assignment", chosen.pk)})
+    assert data["node"]["referrals"]["totalCount"] == chosen.referrals.count()
+    assert data["node"]["evaluators"] == [{"nationalCode": evaluator.national_code}]
+    assert_within("sent for evaluation", total, shares)
+
+
+@pytest.mark.parametrize("persona", ["senior_leader", "evaluator"])
+def test_the_first_page_of_what_was_sent(country, persona):
+    from models.periods import EvaluationPeriod, PeriodStatus
+
+    closed = EvaluationPeriod.objects.get(status=PeriodStatus.CLOSED)
+    if persona == "evaluator":
+        evaluator, _ = _evaluator_given(country, 300)
+        client = GraphQLClient()
+        client.login(evaluator.national_code, country["password"])
+    else:
+        client = signed_in(country, persona)
+    data, total, shares = measure(client, SENT_LIST, {"period": encode_global_id("EvaluationPeriod", closed.pk)})
+    assert len(data["sentForEvaluation"]["edges"]) == 100
+    if persona == "evaluator":
+        assert data["sentForEvaluation"]["totalCount"] == 300
+    assert_within("sent list", total, shares)

@@ -15,6 +15,9 @@ class EvaluationPeriodNode(relay.Node):
     start_date: datetime.date
     end_date: datetime.date
     provincial_proposal_cap: int
+    proposals_open: bool = strawberry_django.field(
+        description="Executive organizations (main leaders) may propose indicators; provincial leaders always may."
+    )
 
     @strawberry_django.field(only=["status"])
     @computed
