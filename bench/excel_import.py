@@ -123,7 +123,7 @@ def main() -> None:
     load_demo()
     senior = GraphQLClient()
     senior.login("0010000011")
-    period = encode_global_id("EvaluationPeriod", EvaluationPeriod.objects.get().pk)
+    period = encode_global_id("EvaluationPeriod", EvaluationPeriod.objects.get(year=1402).pk)
 
     units = [f"BENCH-{n:04d}" for n in range(UNITS)]
     organizations = _xlsx(

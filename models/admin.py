@@ -1,6 +1,16 @@
 """The admin console (پیشخوان مدیریت): Persian, right to left, dates in the Jalali calendar.
 
 RTL needs nothing here: with LANGUAGE_CODE "fa" Django's admin templates render ``dir="rtl"``.
+What makes the rest of it Persian, in one place each:
+
+* dates: Django's date formatting is Jalali under Persian (models/jalali_format.py), with numeric
+  formats «1402/10/10 14:30» (models/formats/fa/formats.py) — list cells, read-only fields and the
+  history pages alike; date filters count Jalali months and years (models/admin_filters.py);
+* digits: every page's text in Persian digits (models/persian_digits.py); form boxes show Persian
+  digits and accept any (models/admin_forms.py PERSIAN_FORMFIELD_OVERRIDES);
+* words: the libraries' strings Django's own Persian lacks (simple-history, guardian, newer Django
+  admin strings) in models/locale/fa; every model field has a Persian verbose_name; permission names
+  are Persian (models/permission_names.py); the libraries' own pages in models/admin_third_party.py.
 """
 
 from __future__ import annotations
@@ -10,13 +20,21 @@ import datetime
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db import models as db_models
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from guardian.admin import GuardedModelAdminMixin
 from mptt.admin import MPTTModelAdmin
-from simple_history.admin import SimpleHistoryAdmin
 
-from models.admin_forms import JALALI_DATE_OVERRIDES, UserAddForm, UserEditForm
+from models.admin_forms import (
+    NamedGroupManage,
+    NationalCodeUserManage,
+    PersianFormsMixin,
+    UserAddForm,
+    UserEditForm,
+)
+from models.admin_history import PersianHistoryAdmin
 from models.evaluations import Evaluation
 from models.geography import Province
 from models.indicators import Assignment, Indicator
@@ -56,8 +74,12 @@ def jalali_column(field: str, label: str):
     return column
 
 
-class JalaliModelAdmin(admin.ModelAdmin):
-    formfield_overrides = {db_models.DateField: JALALI_DATE_OVERRIDES}
+class JalaliModelAdmin(PersianFormsMixin, admin.ModelAdmin):
+    """Jalali date boxes, Persian-digit number and code boxes (they accept any digits)."""
+
+
+class PersianTabularInline(PersianFormsMixin, admin.TabularInline):
+    pass
 
 
 # --- Geography and the organization tree -------------------------------------------------------
@@ -70,18 +92,49 @@ class ProvinceAdmin(JalaliModelAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(GuardedModelAdminMixin, MPTTModelAdmin):
+class OrganizationAdmin(PersianFormsMixin, GuardedModelAdminMixin, MPTTModelAdmin):
     # MPTTModelAdmin rather than DraggableMPTTAdmin: drag-and-drop calls the tree manager's
     # move_node directly, around Organization.move_to and its tree lock; a parent change in the
     # form goes through Organization.save, which takes the lock. order_insertion_by (code) would
-    # also undo any sibling order a drag produced.
-    list_display = ("name", "code", "kind", "province")
+    # also undo any sibling order a drag produced. Branches open and close in the page instead
+    # (static/mana_admin/tree.js: shows and hides rows, moves nothing).
+    change_list_template = "admin/mana/organization/change_list.html"
+    list_display = ("tree_node", "code", "kind", "province")
+    # tree_node links the name itself: a link around its button would be invalid HTML.
+    list_display_links = None
+    mptt_indent_field = "tree_node"
     list_filter = ("kind", "province")
     search_fields = ("name", "code")
     list_select_related = ("province",)
     autocomplete_fields = ("province",)
     mptt_level_indent = 24
     list_per_page = 200
+
+    class Media:
+        css = {"all": ("mana_admin/tree.css",)}
+        js = ("mana_admin/tree.js",)
+
+    def get_obj_perms_user_select_form(self, request):
+        return NationalCodeUserManage
+
+    def get_obj_perms_group_select_form(self, request):
+        return NamedGroupManage
+
+    @admin.display(description="نام", ordering="name")
+    def tree_node(self, organization: Organization) -> str:
+        # The level lets tree.js find a unit's branch (the deeper rows after it); the button is
+        # there only for units with units under them (mptt's counters: no query).
+        if organization.get_descendant_count():
+            marker = mark_safe('<button type="button" class="tree-toggle" aria-expanded="true"></button>')
+        else:
+            marker = mark_safe('<span class="tree-leaf"></span>')
+        return format_html(
+            '<span class="tree-node" data-level="{}">{}<a href="{}">{}</a></span>',
+            organization.level,
+            marker,
+            reverse("admin:mana_organization_change", args=[organization.pk]),
+            organization.name,
+        )
 
     def delete_selected_tree(self, modeladmin, request, queryset):
         # mptt deletes the rows with its updates delayed, then rebuilds the tree when the loop
@@ -102,7 +155,8 @@ class OrganizationAdmin(GuardedModelAdminMixin, MPTTModelAdmin):
 @admin.register(OrganizationUserObjectPermission)
 class OrganizationUserObjectPermissionAdmin(JalaliModelAdmin):
     list_display = ("user", "permission", "content_object")
-    list_filter = ("permission",)
+    # Only the permissions granted here (not all of every app's), named as in the rows.
+    list_filter = (("permission", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("user__national_code", "user__last_name", "content_object__name", "content_object__code")
     list_select_related = ("user", "permission", "content_object")
     autocomplete_fields = ("user", "content_object")
@@ -111,7 +165,8 @@ class OrganizationUserObjectPermissionAdmin(JalaliModelAdmin):
 @admin.register(ReferralUserObjectPermission)
 class ReferralUserObjectPermissionAdmin(JalaliModelAdmin):
     list_display = ("user", "permission", "content_object")
-    list_filter = ("permission",)
+    # Only the permissions granted here (not all of every app's), named as in the rows.
+    list_filter = (("permission", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("user__national_code", "user__last_name", "content_object__assignment__indicator__title")
     list_select_related = ("user", "permission", "content_object__assignment__indicator")
     autocomplete_fields = ("user", "content_object")
@@ -120,7 +175,8 @@ class ReferralUserObjectPermissionAdmin(JalaliModelAdmin):
 @admin.register(OrganizationGroupObjectPermission)
 class OrganizationGroupObjectPermissionAdmin(JalaliModelAdmin):
     list_display = ("group", "permission", "content_object")
-    list_filter = ("permission",)
+    # Only the permissions granted here (not all of every app's), named as in the rows.
+    list_filter = (("permission", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("group__name", "content_object__name", "content_object__code")
     list_select_related = ("group", "permission", "content_object")
     autocomplete_fields = ("content_object",)
@@ -129,7 +185,7 @@ class OrganizationGroupObjectPermissionAdmin(JalaliModelAdmin):
 # --- People --------------------------------------------------------------------------------------
 
 
-class RoleAssignmentInline(admin.TabularInline):
+class RoleAssignmentInline(PersianTabularInline):
     model = RoleAssignment
     extra = 0
     autocomplete_fields = ("organization",)
@@ -137,10 +193,9 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PersianFormsMixin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserAddForm
-    formfield_overrides = {db_models.DateField: JALALI_DATE_OVERRIDES}
     inlines = (RoleAssignmentInline,)
     ordering = ("last_name", "first_name", "national_code")
     list_display = ("national_code", "first_name", "last_name", "organization", "post", "is_active", "is_staff")
@@ -216,7 +271,7 @@ class AssignmentAdmin(JalaliModelAdmin):
 # --- The referral chain -------------------------------------------------------------------------
 
 
-class ReferralEventInline(admin.TabularInline):
+class ReferralEventInline(PersianTabularInline):
     model = ReferralEvent
     extra = 0
     can_delete = False
@@ -229,7 +284,7 @@ class ReferralEventInline(admin.TabularInline):
         return False
 
 
-class ProvincialSliceInline(admin.TabularInline):
+class ProvincialSliceInline(PersianTabularInline):
     model = ProvincialSlice
     extra = 0
     autocomplete_fields = ("province",)
@@ -260,7 +315,8 @@ class ReferralAdmin(JalaliModelAdmin):
 @admin.register(ReferralEvent)
 class ReferralEventAdmin(JalaliModelAdmin):
     list_display = ("referral", "actor", "from_status", "to_status", "at_jalali")
-    list_filter = ("to_status",)
+    # «at»: Jalali today, last week, this month and this year (models/admin_filters.py).
+    list_filter = ("to_status", "at")
     search_fields = ("actor__national_code", "actor__last_name", "reason")
     list_select_related = ("referral__assignment__indicator", "referral__assignment__organization", "actor")
 
@@ -286,7 +342,7 @@ class ProvincialSliceAdmin(JalaliModelAdmin):
     autocomplete_fields = ("referral", "province")
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(PersianTabularInline):
     model = Evidence
     extra = 0
     fields = ("file_name", "content_type", "size", "uploaded_by", "uploaded_at")
@@ -297,8 +353,9 @@ class EvidenceInline(admin.TabularInline):
 
 
 @admin.register(Performance)
-class PerformanceAdmin(SimpleHistoryAdmin, JalaliModelAdmin):
-    # SimpleHistoryAdmin adds the «تاریخچه» page listing every saved version (HistoricalPerformance).
+class PerformanceAdmin(PersianHistoryAdmin, JalaliModelAdmin):
+    # SimpleHistoryAdmin adds the «تاریخچه» page listing every saved version (HistoricalPerformance);
+    # PersianHistoryAdmin shows each change's values as the console does (choices, Jalali, بله/خیر).
     list_display = ("referral", "value", "is_registry_based", "version", "updated_at_jalali")
     list_filter = ("is_registry_based", "has_strategic_plan", "has_information_system")
     search_fields = ("referral__assignment__indicator__title", "comments")
@@ -353,7 +410,7 @@ class RegistrationRequestAdmin(JalaliModelAdmin):
         "status",
         "created_at_jalali",
     )
-    list_filter = ("status", "requested_role")
+    list_filter = ("status", "requested_role", "created_at")
     search_fields = ("tracking_code", "national_code", "first_name", "last_name", "mobile")
     list_select_related = ("organization",)
     autocomplete_fields = ("organization", "approver")
@@ -399,4 +456,5 @@ class EvaluationAdmin(JalaliModelAdmin):
 
 # API tokens (list, search, revoke; no add form) and one-time codes (read only, never the code)
 # have their own modules, as do the evaluation cycle's later steps; importing them registers them.
-from models import admin_api_tokens, admin_evaluation_cycle, admin_one_time_codes  # noqa: E402, F401
+# The libraries' pages are adjusted once they are registered (models/admin_third_party.py).
+from models import admin_api_tokens, admin_evaluation_cycle, admin_filters, admin_one_time_codes  # noqa: E402, F401

@@ -8,6 +8,7 @@ from django.db import models as db_models
 from solo.admin import SingletonModelAdmin
 
 from models.admin import JalaliModelAdmin, jalali_column
+from models.admin_forms import PERSIAN_FORMFIELD_OVERRIDES, PersianFormsMixin
 from models.evaluations import EvaluatorAssignment
 from models.imports import ImportJob
 from models.reminders import DeadlineReminder
@@ -25,9 +26,9 @@ class EvaluatorAssignmentAdmin(JalaliModelAdmin):
 
 
 @admin.register(SiteSettings)
-class SiteSettingsAdmin(SingletonModelAdmin):
+class SiteSettingsAdmin(PersianFormsMixin, SingletonModelAdmin):
     # A link typed without a scheme is https (Django 6's default; said now, it warns no more).
-    formfield_overrides = {db_models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {**PERSIAN_FORMFIELD_OVERRIDES, db_models.URLField: {"assume_scheme": "https"}}
 
 
 class ReadOnlyAdmin(JalaliModelAdmin):

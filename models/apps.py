@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+from django.db.models.signals import post_migrate
 
 
 class ManaConfig(AppConfig):
@@ -14,3 +16,20 @@ class ManaConfig(AppConfig):
 
         # Keeps the Persian half-space (ZWNJ) in uploaded file names.
         install()
+
+        from models import jalali_format
+        from models.permission_names import name_permissions_in_persian
+
+        # Dates that Django formats (the admin console's, its history pages') are Jalali under Persian.
+        jalali_format.install()
+        # Before django.contrib.auth's receiver (this app is first): permission names in Persian.
+        post_migrate.connect(name_permissions_in_persian, dispatch_uid="mana.permission_names")
+
+
+class ManaAdminConfig(AdminConfig):
+    """django.contrib.admin (INSTALLED_APPS names this instead), whose pages of other libraries
+    are made Persian once every app has registered its own (models/admin_third_party.py)."""
+
+    def ready(self) -> None:
+        super().ready()
+        import models.admin_third_party  # noqa: F401

@@ -1,5 +1,6 @@
 """The seed's example as data: the Ministry of Energy, its headquarters and units, a second
-ministry, provincial planning organizations, the 1402 period, the seed's indicators and people.
+ministry, provincial planning organizations, the 1402 period, the seed's indicators and people;
+and the current year's period with work in every state (models/demo_current.py).
 
 Loaded by ``python manage.py seed_demo``; every step is keyed by a stable code, so loading twice
 changes nothing.
@@ -7,10 +8,12 @@ changes nothing.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.db import transaction
 
+from models.demo_current import load_current_period
 from models.geography import Province, ensure_provinces
 from models.indicators import Assignment, ComparisonType, Indicator, IndicatorKind, IndicatorNature, RollupRule
 from models.jalali import parse_jalali
@@ -416,13 +419,19 @@ def _first_referral(people: dict[str, User], period: EvaluationPeriod) -> None:
 
 
 @transaction.atomic
-def load_demo() -> dict[str, int]:
+def load_demo(*, current_period: bool = True, today: datetime.date | None = None) -> dict[str, int]:
+    """The seed's example, and beside its 1402 period the current one (models/demo_current.py),
+    whose dates follow ``today`` (Tehran's, by default) the first time it is loaded.
+    ``current_period=False`` leaves the current period out (the test suite's fixture, which would
+    otherwise play its referral story before every test)."""
     organizations = _organizations()
     people = _people(organizations)
     period = _period()
     _indicators_and_assignments(organizations, period)
     _registration_requests(organizations, people)
     _first_referral(people, period)
+    if current_period:
+        load_current_period(organizations, people, today)
     return {
         "organizations": len(organizations),
         "people": len(people),

@@ -26,7 +26,7 @@ class ImportJob(models.Model):
     )
     file_name = models.CharField("نام فایل", max_length=200)
     # A generated name under PRIVATE_MEDIA_ROOT (never what the client sent).
-    storage_name = models.CharField(max_length=100)
+    storage_name = models.CharField("نام فایل در انبار", max_length=100)
     rows_total = models.PositiveIntegerField("تعداد ردیف‌ها", default=0)
     rows_checked = models.PositiveIntegerField("ردیف‌های بررسی‌شده", default=0)
     rows_written = models.PositiveIntegerField("ردیف‌های ثبت‌شده", default=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import Q, QuerySet
 
 from models.indicators import ReferralStatus
@@ -24,10 +25,27 @@ def inbox(*, user, assigned_in_scope: Q, period_id: int, status: str | None = No
     return queryset.order_by("deadline", "id")
 
 
-def inbox_action(referral: Referral, user) -> str | None:
+class InboxAction(models.TextChoices):
+    """What the inbox asks of a person for one referral (``ReferralNode.inboxAction``)."""
+
+    REGISTER_OR_REFER = "REGISTER_OR_REFER", "ثبت عملکرد یا ارجاع"
+    CORRECT = "CORRECT", "اصلاح"
+    REVIEW = "REVIEW", "بررسی"
+    WAIT = "WAIT", "انتظار"
+
+
+# With the assignee, by the referral's status.
+_ASSIGNEE_ACTIONS = {
+    S.IN_PROGRESS: InboxAction.REGISTER_OR_REFER,
+    S.RETURNED: InboxAction.CORRECT,
+    S.DELEGATED: InboxAction.WAIT,
+}
+
+
+def inbox_action(referral: Referral, user) -> InboxAction | None:
     """What the inbox asks of ``user`` for this referral."""
     if referral.referrer_id == user.pk and referral.status == S.SUBMITTED:
-        return "REVIEW"
+        return InboxAction.REVIEW
     if referral.assignee_id != user.pk:
         return None
-    return {S.IN_PROGRESS: "REGISTER_OR_REFER", S.RETURNED: "CORRECT", S.DELEGATED: "WAIT"}.get(referral.status)
+    return _ASSIGNEE_ACTIONS.get(referral.status)

@@ -41,7 +41,7 @@ class Organization(MPTTModel):
     code = models.CharField("کد", max_length=32, unique=True)
     name = models.CharField("نام", max_length=200)
     # The name folded by models.text.normalize_for_search, so search is one indexed comparison.
-    search_name = models.CharField(max_length=200, editable=False, db_index=True)
+    search_name = models.CharField("نام برای جستجو", max_length=200, editable=False, db_index=True)
     kind = models.CharField("نوع", max_length=40, choices=OrganizationKind.choices)
     province = models.ForeignKey(
         "mana.Province",

@@ -44,9 +44,9 @@ class Referral(models.Model):
         "وضعیت", max_length=24, choices=ReferralStatus.choices, default=ReferralStatus.IN_PROGRESS
     )
     # Optimistic lock: every transition bumps it; a write with an older version is a conflict.
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField("نسخه", default=1)
+    created_at = models.DateTimeField("زمان ایجاد", auto_now_add=True)
+    updated_at = models.DateTimeField("زمان به‌روزرسانی", auto_now=True)
 
     class Meta:
         verbose_name = "ارجاع"
@@ -92,13 +92,15 @@ class Referral(models.Model):
 class ReferralEvent(models.Model):
     """One transition of a referral; written once, never changed."""
 
-    referral = models.ForeignKey("mana.Referral", on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey("mana.User", on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    referral = models.ForeignKey("mana.Referral", verbose_name="ارجاع", on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey("mana.User", verbose_name="انجام‌دهنده", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("زمان", auto_now_add=True)
     # NULL for the first event of a referral, which has no previous status.
-    from_status = models.CharField(max_length=24, choices=ReferralStatus.choices, null=True, blank=True)  # noqa: DJ001
-    to_status = models.CharField(max_length=24, choices=ReferralStatus.choices)
-    reason = models.TextField(blank=True)
+    from_status = models.CharField(  # noqa: DJ001
+        "از وضعیت", max_length=24, choices=ReferralStatus.choices, null=True, blank=True
+    )
+    to_status = models.CharField("به وضعیت", max_length=24, choices=ReferralStatus.choices)
+    reason = models.TextField("دلیل", blank=True)
 
     class Meta:
         verbose_name = "رویداد ارجاع"
@@ -106,7 +108,8 @@ class ReferralEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
+        # The statuses' Persian labels: the admin console names an event by them.
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
 
     def save(self, *args, **kwargs) -> None:
         # History is evidence: an event is written once and never rewritten.
@@ -121,7 +124,7 @@ class ReferralEvent(models.Model):
 class ProvincialSlice(models.Model):
     """One province's share (برش استانی) of a referral's target, before or after it is referred."""
 
-    referral = models.ForeignKey("mana.Referral", on_delete=models.CASCADE, related_name="slices")
+    referral = models.ForeignKey("mana.Referral", verbose_name="ارجاع", on_delete=models.CASCADE, related_name="slices")
     province = models.ForeignKey("mana.Province", verbose_name="استان", on_delete=models.PROTECT, related_name="+")
     target = models.DecimalField("هدف برش", max_digits=18, decimal_places=4)
     # Used only by the weighted-average roll-up; 1 elsewhere.
@@ -147,7 +150,9 @@ class ProvincialSlice(models.Model):
 class Performance(models.Model):
     """The «جزئیات عملکرد» page of a referral."""
 
-    referral = models.OneToOneField("mana.Referral", on_delete=models.CASCADE, related_name="performance")
+    referral = models.OneToOneField(
+        "mana.Referral", verbose_name="ارجاع", on_delete=models.CASCADE, related_name="performance"
+    )
     value = models.DecimalField("عملکرد", max_digits=18, decimal_places=4, null=True, blank=True)
     has_strategic_plan = models.BooleanField("دارای برنامه راهبردی و عملیاتی مرتبط", default=False)
     has_information_system = models.BooleanField("دارای سامانه (پایگاه) اطلاعاتی", default=False)
@@ -157,11 +162,15 @@ class Performance(models.Model):
     partner_performance = models.TextField("عملکرد دستگاه‌های همکار", blank=True)
     is_registry_based = models.BooleanField("ثبتی مبنا", default=False)
     registry_comments = models.TextField("توضیحات ثبتی مبنا", blank=True)
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey("mana.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField("نسخه", default=1)
+    updated_at = models.DateTimeField("زمان به‌روزرسانی", auto_now=True)
+    updated_by = models.ForeignKey(
+        "mana.User", verbose_name="به‌روزرسانی‌کننده", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Every saved version, with who saved it (django-simple-history; see the README).
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], verbose_name="سابقه عملکرد", verbose_name_plural="سوابق عملکرد"
+    )
 
     class Meta:
         verbose_name = "عملکرد"
@@ -172,16 +181,18 @@ class Performance(models.Model):
 
 
 class Evidence(models.Model):
-    performance = models.ForeignKey("mana.Performance", on_delete=models.CASCADE, related_name="evidence")
+    performance = models.ForeignKey(
+        "mana.Performance", verbose_name="عملکرد", on_delete=models.CASCADE, related_name="evidence"
+    )
     file_name = models.CharField("نام فایل", max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
+    content_type = models.CharField("نوع فایل", max_length=100)
+    size = models.PositiveIntegerField("اندازه (بایت)")
     # Generated name under PRIVATE_MEDIA_ROOT; never derived from what the user sent.
     # Not unique: approving a submission carries its evidence up the chain as rows naming the same file.
-    storage_name = models.CharField(max_length=100)
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey("mana.User", on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    storage_name = models.CharField("نام فایل در انبار", max_length=100)
+    sha256 = models.CharField("چکیده SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey("mana.User", verbose_name="بارگذارنده", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("زمان بارگذاری", auto_now_add=True)
 
     class Meta:
         verbose_name = "مستند"

@@ -130,10 +130,10 @@ class NonApplicabilityRequest(models.Model):
     # The evidence file, stored as evidence of performance is (models/evidence_files.py): a generated
     # name under PRIVATE_MEDIA_ROOT, served only through a permission-checked URL.
     evidence_file_name = models.CharField("نام فایل مستند", max_length=200, blank=True)
-    evidence_content_type = models.CharField(max_length=100, blank=True)
-    evidence_size = models.PositiveIntegerField(null=True, blank=True)
-    evidence_storage_name = models.CharField(max_length=100, blank=True)
-    evidence_sha256 = models.CharField(max_length=64, blank=True)
+    evidence_content_type = models.CharField("نوع فایل مستند", max_length=100, blank=True)
+    evidence_size = models.PositiveIntegerField("اندازه مستند (بایت)", null=True, blank=True)
+    evidence_storage_name = models.CharField("نام فایل مستند در انبار", max_length=100, blank=True)
+    evidence_sha256 = models.CharField("چکیده SHA-256 مستند", max_length=64, blank=True)
 
     class Meta:
         verbose_name = "درخواست عدم مصداق"

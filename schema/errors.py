@@ -20,6 +20,8 @@ from django.http import JsonResponse
 from graphql import GraphQLError
 from psycopg.errors import QueryCanceled
 
+from schema.metrics import count_error
+
 logger = logging.getLogger("mana.graphql")
 
 
@@ -306,6 +308,7 @@ def format_error(error: GraphQLError) -> dict:
             formatted["message"] = INTERNAL_MESSAGE
             code = ErrorCode.INTERNAL_ERROR.value
     formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    count_error(code)
     field = _variable_field(error)
     if field is not None:
         formatted["extensions"].setdefault("field", field)
@@ -324,6 +327,7 @@ def _variable_field(error: GraphQLError) -> str | None:
 
 def error_response(code: ErrorCode, message: str, status: int, **extensions) -> JsonResponse:
     """A refusal answered before GraphQL runs (CSRF, unreadable body, downloads), in its format."""
+    count_error(code.value)
     return JsonResponse(
         {"data": None, "errors": [{"message": message, "extensions": {"code": code.value, **extensions}}]},
         status=status,

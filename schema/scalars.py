@@ -1,4 +1,11 @@
-"""Scalars of the contract: JalaliDate and Decimal (DateTime is strawberry's own, ISO)."""
+"""Scalars of the contract: JalaliDate, Decimal, DateTime and Upload, each with its exact format.
+
+Every custom scalar says in its description what it answers and what it accepts, and names its
+specification (``specifiedByURL``), so that a client generated from the schema (GraphQL Code
+Generator, relay-compiler) needs no hand-written notes. docs/scalars.md is the long form; the
+specification of the two scalars no public standard describes (JalaliDate, Decimal) is that file,
+named by its path in this repository. tests/test_schema_promises.py keeps these promises.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,11 @@ import re
 
 import strawberry
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from graphql import FloatValueNode, GraphQLError, IntValueNode, StringValueNode
+from strawberry.file_uploads import Upload
+from strawberry.file_uploads.scalars import UploadDefinition
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 
 from models.decimals import persian_digits
 from models.jalali import format_jalali, parse_jalali
@@ -34,10 +45,21 @@ def _parse_jalali_literal(node, _variables=None) -> datetime.date:
     return _parse_jalali(node.value)
 
 
+# Where the two scalars of Mana's own are specified: docs/scalars.md of this repository. No public
+# standard describes them, and an address on a Mana server would differ from one deployment to the
+# next; the repository path is the one name that stays the same.
+SCALARS_DOCUMENT = "docs/scalars.md"
+
 # Every ``datetime.date`` field and argument is a JalaliDate (see StrawberryConfig.scalar_map).
 JalaliDate = strawberry.scalar(
     name="JalaliDate",
-    description='A Jalali (Solar Hijri) date: "1402/10/10"; accepts "1402-10-10" and Persian digits.',
+    description=(
+        'A Jalali (Solar Hijri) calendar date. Answered as "YYYY/MM/DD", Latin digits, month and day '
+        'zero-padded: "1402/10/10". Accepted as a string "YYYY/M/D" (a four-digit year, a month and day of '
+        'one or two digits, "/" or "-" between them: "1402/10/10", "1402-1-1"), in Latin, Persian or Arabic '
+        'digits ("۱۴۰۲/۱۰/۱۰"); a day the calendar does not have ("1404/12/30") is refused (INVALID_DATE).'
+    ),
+    specified_by_url=f"{SCALARS_DOCUMENT}#jalalidate",
     serialize=format_jalali,
     parse_value=_parse_jalali,
     parse_literal=_parse_jalali_literal,
@@ -105,18 +127,89 @@ def _parse_decimal_literal(node, _variables=None) -> decimal.Decimal:
     raise ManaError(ErrorCode.INVALID_DECIMAL, f"عدد را به صورت رشته‌ای از رقم‌ها بنویسید، {_EXAMPLE}.")
 
 
+# One text for one number, whichever field, payload or subscription answers it: a value saved as
+# "1700" is read back as "1700", not as the column's "1700.0000"; a weight of 85 is "85", not
+# "85.00". Plain notation always (Decimal.normalize() would write 1700 as "1.7E+3"), no trailing
+# zeros, no "-0". Written from the number's own digits: nothing is rounded.
+CANONICAL_DECIMAL = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?", re.ASCII)
+
+
+def canonical_decimal(value: decimal.Decimal | int | float) -> str:
+    if isinstance(value, bool):
+        raise TypeError(f"a Decimal field answered a boolean: {value!r}")
+    number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(repr(value))
+    if not number.is_finite():
+        raise ValueError(f"a Decimal field answered {number}, which is not a number")
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").removesuffix(".")
+    return "0" if text == "-0" else text
+
+
 # Every ``decimal.Decimal`` field and argument (see StrawberryConfig.scalar_map).
 Decimal = strawberry.scalar(
     name="Decimal",
     description=(
-        'A decimal number as a string: "36.5" (a JSON number, exponent notation, Persian or Arabic digits '
-        "and «٫» are accepted too); NaN and Infinity are refused (INVALID_DECIMAL). A performance value, "
-        "slice target or weight holds 14 digits before the point and 4 after it, and is refused, not "
-        "rounded, when it does not fit (DECIMAL_OUT_OF_RANGE, DECIMAL_TOO_PRECISE); it is answered as stored."
+        'An exact decimal number. Answered as a JSON string in one canonical form: plain notation, no '
+        'exponent, no trailing zeros, no "+", no "-0", "." as the point: "1700", "36.5", "-0.25", "0" '
+        '(matching ^-?(0|[1-9][0-9]*)(\\.[0-9]*[1-9])?$); read it with a decimal library, not a binary '
+        'float. Accepted as a string or a JSON number, in plain or exponent notation ("36.5", 36.5, '
+        '"3.65e1"), with Latin, Persian or Arabic digits and "٫" as the point ("۳۶٫۵"); NaN, Infinity '
+        "and more than 40 written digits are refused (INVALID_DECIMAL). Whether a number fits its field "
+        "(digits before and after the point: docs/scalars.md) is checked with the field: a number that does "
+        "not fit is refused, never rounded (DECIMAL_OUT_OF_RANGE, DECIMAL_TOO_PRECISE)."
     ),
-    serialize=str,
+    specified_by_url=f"{SCALARS_DOCUMENT}#decimal",
+    serialize=canonical_decimal,
     parse_value=_parse_decimal,
     parse_literal=_parse_decimal_literal,
 )
 
-SCALAR_MAP = {datetime.date: JalaliDate, decimal.Decimal: Decimal}
+# --- DateTime ------------------------------------------------------------------------------
+# Strawberry's own answers Python's isoformat(): "+00:00" or "+03:30", six digits of a second or
+# none, depending on the value. Answered here in one form, the refined RFC 3339 profile of
+# scalars.graphql.org (UTC as "Z", exactly three digits of a second). Read as strawberry reads it,
+# a time without an offset taken as Tehran's (the current time zone), here rather than in each resolver.
+
+
+def _parse_datetime(value: object) -> datetime.datetime:
+    parsed = DateTimeDefinition.parse_value(value)
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _serialize_datetime(value: datetime.datetime) -> str:
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+DateTime = strawberry.scalar(
+    name="DateTime",
+    description=(
+        'A point in time. Answered as an RFC 3339 date-time in UTC with exactly three digits of a second: '
+        '"2024-01-31T08:15:00.000Z" (the profile of scalars.graphql.org/andimarek/date-time). Accepted as '
+        'any RFC 3339 date-time ("2024-01-31T11:45:00+03:30", "2024-01-31T08:15:00.123456Z") and, more '
+        'loosely, ISO 8601 ("2024-01-31T11:45"); a time without an offset is Tehran time (Asia/Tehran).'
+    ),
+    specified_by_url="https://scalars.graphql.org/andimarek/date-time",
+    serialize=_serialize_datetime,
+    parse_value=_parse_datetime,
+)
+
+# --- Upload --------------------------------------------------------------------------------
+UploadScalar = strawberry.scalar(
+    name="Upload",
+    description=(
+        "A file, in a GraphQL multipart request (the specification linked; what apollo-upload-client sends): "
+        'a multipart/form-data POST to /graphql/ with an "operations" part (the JSON request, the file\'s '
+        'variable null), a "map" part naming where each file goes ({"0": ["variables.input.file"]}), then '
+        "the files; signed in as any POST is (the session cookie with X-CSRFToken, or an API token). Input "
+        "only: never answered. "
+        "Which files a field takes (types, size) is said on the field."
+    ),
+    specified_by_url="https://github.com/jaydenseric/graphql-multipart-request-spec",
+    serialize=UploadDefinition.serialize,
+    parse_value=UploadDefinition.parse_value,
+)
+
+SCALAR_MAP = {datetime.date: JalaliDate, decimal.Decimal: Decimal, datetime.datetime: DateTime, Upload: UploadScalar}

@@ -41,6 +41,7 @@ from schema.input_guards import RefuseUnstorableText
 from schema.introspection import IntrospectionForSignedIn
 from schema.limits import DocumentLimits
 from schema.login_rules import OneLoginPerRequest
+from schema.metrics import OperationMetrics
 from schema.scalars import SCALAR_MAP
 from schema.types import api_tokens as tokens_io
 from schema.types import auth as auth_io
@@ -498,6 +499,8 @@ schema = ManaSchema(
     types=list(NODE_TYPES.values()),
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[
+        # First: its time (a histogram per operation, schema/metrics.py) covers the others' work.
+        OperationMetrics,
         DjangoOptimizerExtension,
         # A client sends the same few documents again and again: parse and validate each once,
         # a new one in a worker thread (schema/documents.py), after the size and token limits.

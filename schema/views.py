@@ -18,6 +18,8 @@ Who is asking, and when a CSRF token is needed:
 Media types (GraphQL over HTTP): application/graphql-response+json when the client's Accept prefers
 it, with 400 and no ``data`` entry for a request error (unparsable or invalid document, variables
 that do not fit); application/json otherwise, where a GraphQL result is always a 200, as before.
+Either way the body is UTF-8 JSON with Persian unescaped (schema/json_encoding.py), and says so:
+``charset=utf-8``.
 """
 
 from __future__ import annotations
@@ -38,11 +40,13 @@ from permissions.viewer import Viewer, viewer_from_request
 from schema import bearer
 from schema.context import ManaContext
 from schema.errors import ErrorCode, error_response, format_error
+from schema.json_encoding import CHARSET, encode_json
 from schema.loaders import Loaders
 from schema.schema import schema
 from schema.transport_rules import http_subscription_refusal
 from schema.unavailable import service_unavailable
 from settings.body_limits import too_large_message
+from settings.request_log import note
 
 BAD_REQUEST_MESSAGE = "درخواست GraphQL معتبر نیست؛ بدنه باید JSON با کلید «query» باشد."
 TOO_MANY_PARTS_MESSAGE = "درخواست بیش از حد مجاز بخش یا فایل دارد."
@@ -56,9 +60,11 @@ REQUEST_ERROR_STATUS = {
     ErrorCode.INTERNAL_ERROR.value: 500,
 }
 
-# Django's own check, run by hand for the requests that need it (the view itself is exempt from
-# the middleware's blanket check): csrf_protect's mechanism, without its all-or-nothing.
-_csrf = CsrfViewMiddleware(lambda request: None)
+def csrf_refusal(request: HttpRequest) -> HttpResponse | None:
+    """Django's own check, run by hand for the requests that need it (the view itself is exempt
+    from the middleware's blanket check): csrf_protect's mechanism, without its all-or-nothing.
+    A new instance each time: one keeps the trusted origins it first read from the settings."""
+    return CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {})
 
 
 def csrf_applies(request: HttpRequest) -> bool:
@@ -127,7 +133,7 @@ class ManaGraphQLView(AsyncGraphQLView):
             self.token_viewer = outcome
             return None
         if csrf_applies(request):
-            refused = await sync_to_async(_csrf.process_view)(request, None, (), {})
+            refused = await sync_to_async(csrf_refusal)(request)
             if refused is not None:
                 return refused
         # Hands out the token cookie-session clients send back in X-CSRFToken (GraphiQL, or a
@@ -145,6 +151,8 @@ class ManaGraphQLView(AsyncGraphQLView):
 
     async def get_context(self, request: HttpRequest, response) -> ManaContext:
         viewer = self.token_viewer or await sync_to_async(viewer_from_request)(request)
+        if viewer.user is not None:
+            note(request, user_id=viewer.user.pk)
         return ManaContext(request=request, response=response, viewer=viewer, loaders=Loaders(viewer))
 
     async def process_result(self, request: HttpRequest, result):
@@ -161,12 +169,14 @@ class ManaGraphQLView(AsyncGraphQLView):
             self.request_error_status = max(REQUEST_ERROR_STATUS.get(code, 400) for code in codes)
         return data
 
+    def encode_json(self, data: object) -> bytes:
+        return encode_json(data)
+
     def create_response(self, response_data, sub_response):
         response = super().create_response(response_data, sub_response)
-        if self.media_type == GRAPHQL_RESPONSE_JSON:
-            response["Content-Type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
-            if self.request_error_status is not None:
-                response.status_code = self.request_error_status
+        response["Content-Type"] = f"{self.media_type}; charset={CHARSET}"
+        if self.media_type == GRAPHQL_RESPONSE_JSON and self.request_error_status is not None:
+            response.status_code = self.request_error_status
         return response
 
     def in_media_type(self, response: HttpResponse) -> HttpResponse:

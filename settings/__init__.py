@@ -14,12 +14,14 @@ Redis so that several ASGI workers share subscriptions.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from corsheaders.defaults import default_headers as corsheaders_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -67,12 +69,21 @@ if PRODUCTION:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Where clients reach Mana («https://mana.example.ir»): the base of every address the API answers
+# (evidence downloads, captcha images; schema/public_urls.py). Unset, each address is built from
+# the request's own host and scheme (honouring SECURE_PROXY_SSL_HEADER and USE_X_FORWARDED_HOST).
+MANA_PUBLIC_URL = os.environ.get("MANA_PUBLIC_URL", "").strip().removesuffix("/")
+if MANA_PUBLIC_URL and not re.fullmatch(r"https?://[^/?#\s]+", MANA_PUBLIC_URL):
+    raise ImproperlyConfigured(
+        f"MANA_PUBLIC_URL must be a scheme and host such as https://mana.example.ir, not {MANA_PUBLIC_URL!r}"
+    )
 
 INSTALLED_APPS = [
     # Mana first: its management commands (export_schema) win over same-named ones of libraries.
     "models.apps.ManaConfig",
     "daphne",
-    "django.contrib.admin",
+    # django.contrib.admin, whose libraries' pages Mana makes Persian once they are registered.
+    "models.apps.ManaAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -98,10 +109,21 @@ INSTALLED_APPS = [
     # Throttles counted in the shared cache (API requests per token: schema/bearer.py); installed
     # for its system check, which refuses a cache that worker processes do not share.
     "django_ratelimit",
+    # CORS headers for web clients on the origins MANA_CORS_ALLOWED_ORIGINS lists (below).
+    "corsheaders",
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz and the metrics, before the host check and the HTTPS redirect (probes
+    # come to a worker's own address over plain HTTP): settings/operations.py.
+    "settings.operations.OperationsMiddleware",
+    # A request id, and one log line and the HTTP metrics per request.
+    "settings.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # gzip for text worth it, unless another site could have sent the request with the cookie.
+    "settings.compression.CompressionMiddleware",
+    # Before anything that answers by itself: a preflight is answered here.
+    "corsheaders.middleware.CorsMiddleware",
     # Serves the admin console's static files from any ASGI worker, no separate web server.
     "settings.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,6 +133,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The admin console's pages in one digit style: Persian digits in their text (models/persian_digits.py).
+    "models.persian_digits.PersianDigitsMiddleware",
     # Last, as axes asks: turns a locked-out admin sign-in into the Persian lockout page (the
     # GraphQL login answers its lockout itself, with LOGIN_LOCKED_OUT).
     "axes.middleware.AxesMiddleware",
@@ -122,7 +146,8 @@ ASGI_APPLICATION = "settings.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # GraphiQL's page (strawberry renders graphql/graphiql.html when a project has one).
+        "DIRS": [BASE_DIR / "schema" / "graphiql" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -165,6 +190,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # One writer at a time is SQLite's rule; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A transaction that read first and then writes cannot wait for the lock: SQLite refuses it at
+    # once ("database is locked"), whatever the timeout — bench/live_updates.py saw 1 referral in
+    # 100 refused at 10 a second. Taking the write lock when the transaction begins makes every
+    # writer wait its turn instead.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 # Every Redis key Mana writes (channel layer, cache) starts with it: deployments, or parallel test
@@ -362,6 +392,11 @@ if PRODUCTION and CAPTCHA_TEST_MODE:
 
 LANGUAGE_CODE = "fa"
 LANGUAGES = [("fa", "فارسی")]
+# Persian for the libraries' strings that Django's and their own catalogs lack (the admin console's
+# simple-history, guardian and newer Django pages; the scripts' strings too, hence a LOCALE_PATHS entry).
+LOCALE_PATHS = [BASE_DIR / "models" / "locale"]
+# Numeric Jalali dates «1402/10/10 14:30» (models/formats/fa/formats.py; the calendar: models/jalali_format.py).
+FORMAT_MODULE_PATH = ["models.formats"]
 # Stored in UTC, shown in Tehran time.
 TIME_ZONE = "Asia/Tehran"
 USE_I18N = True
@@ -381,6 +416,8 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# GraphiQL's files, pinned and served from here (schema/graphiql/): only where GraphiQL is.
+STATICFILES_DIRS = [BASE_DIR / "schema" / "graphiql" / "static"] if DEBUG else []
 # Evidence files live outside every public path; they are served only through checked views.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("MANA_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 EVIDENCE_MAX_BYTES = int(os.environ.get("MANA_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
@@ -390,6 +427,26 @@ EVIDENCE_ARCHIVE_MAX_BYTES = int(os.environ.get("MANA_EVIDENCE_ARCHIVE_MAX_BYTES
 EVIDENCE_ARCHIVE_MAX_RATIO = float(os.environ.get("MANA_EVIDENCE_ARCHIVE_MAX_RATIO", "100"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# CORS (django-cors-headers), for web clients served from other origins: only the GraphQL
+# endpoint, only the origins listed (none by default; «https://app.example.ir», scheme and host),
+# with credentials. A listed origin's request that carries the session cookie still needs the CSRF
+# token like any other, which is why the listed origins are trusted for the CSRF Origin check too.
+# Nobody else's preflight is answered, so the README's rule stands for every other site: a
+# cookie-less JSON request needs no CSRF token.
+CORS_ALLOWED_ORIGINS = env_list("MANA_CORS_ALLOWED_ORIGINS", [])
+_bad_origins = [origin for origin in CORS_ALLOWED_ORIGINS if not re.fullmatch(r"https?://[^/?#\s]+", origin)]
+if _bad_origins:
+    raise ImproperlyConfigured(
+        f"MANA_CORS_ALLOWED_ORIGINS takes origins such as https://app.example.ir, not {', '.join(_bad_origins)}"
+    )
+CORS_URLS_REGEX = r"^/graphql/?$"
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = (*corsheaders_default_headers, "x-request-id")
+# Readable by the client's script: the request id, and how long to wait after a 429 or 503.
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+CORS_PREFLIGHT_MAX_AGE = 600
+CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, *(o for o in CORS_ALLOWED_ORIGINS if o not in CSRF_TRUSTED_ORIGINS)]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -505,10 +562,42 @@ MANA_IDENTITY_RETRY_BACKOFF = float(os.environ.get("MANA_IDENTITY_RETRY_BACKOFF"
 # A CA bundle for services whose certificates a private (government) CA signed; empty: the system's.
 MANA_IDENTITY_CA_BUNDLE = os.environ.get("MANA_IDENTITY_CA_BUNDLE", "")
 
+# Operations (settings/operations.py, health.py, metrics.py). Metrics are read at
+# MANA_METRICS_PATH by the addresses or networks of MANA_METRICS_ALLOWED_IPS (development: this
+# machine; production: none) or with «Authorization: Bearer <MANA_METRICS_TOKEN>».
+MANA_METRICS_PATH = os.environ.get("MANA_METRICS_PATH", "").strip() or "/metrics"
+if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", MANA_METRICS_PATH) or MANA_METRICS_PATH in {"/healthz", "/readyz"}:
+    raise ImproperlyConfigured(f"MANA_METRICS_PATH must be a path such as /metrics, not {MANA_METRICS_PATH!r}")
+MANA_METRICS_TOKEN = os.environ.get("MANA_METRICS_TOKEN", "").strip()
+MANA_METRICS_ALLOWED_IPS = env_list("MANA_METRICS_ALLOWED_IPS", [] if PRODUCTION else ["127.0.0.1", "::1"])
+try:
+    [ipaddress.ip_network(address, strict=False) for address in MANA_METRICS_ALLOWED_IPS]
+except ValueError as error:
+    raise ImproperlyConfigured(f"MANA_METRICS_ALLOWED_IPS takes addresses or networks: {error}")
+MANA_READINESS_TIMEOUT = env_positive_float("MANA_READINESS_TIMEOUT", 2)
+
+# Logs go to stderr; MANA_LOG_FORMAT=json (production's default) writes each record as one JSON
+# line, with the request id of the request it was written for (settings/request_log.py).
+MANA_LOG_FORMAT = os.environ.get("MANA_LOG_FORMAT", "json" if PRODUCTION else "text").strip().lower()
+if MANA_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"MANA_LOG_FORMAT must be 'json' or 'text', not {MANA_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "settings.request_log.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["levelname", "name", "message"],
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+            "json_ensure_ascii": False,
+        },
+        "text": {"format": "{asctime} {levelname} {name} {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": MANA_LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -39,7 +39,12 @@ TOO_MANY_CONNECTIONS = (4429, "Too many connections for this person")
 SESSION_ENDED = (4401, "Session ended")
 # The socket's API token was revoked or has expired: the same code as a token refused at connect.
 TOKEN_REVOKED = (4403, "Token no longer valid")
-CONNECTION_COUNT_TTL = 24 * 60 * 60
+# A person's connection counter lives this many credential checks past its last renewal.
+CONNECTION_COUNT_CHECKS = 5
+
+
+def _count_ttl() -> int:
+    return max(60, int(CONNECTION_COUNT_CHECKS * settings.MANA_WS_SESSION_CHECK_INTERVAL))
 
 
 class ManaFormattedError(GraphQLError):
@@ -218,6 +223,15 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
             await self.end_session()
         return viewer
 
+    async def __call__(self, scope, receive, send):
+        # Whatever ends the socket — a clean close, or an exception in the consumer or its channel
+        # layer (daphne then closes with 1011 and disconnect() never runs) — it leaves its group and
+        # is counted out: a crashed socket must not hold one of the person's connections.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._leave()
+
     async def disconnect(self, code: int) -> None:
         try:
             await super().disconnect(code)
@@ -249,22 +263,32 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
     def _count_in(self, user_id: int) -> bool:
         """Count this socket in the person's connections; False (and not counted) over the limit.
 
-        In the cache, so that every worker counts the same (Redis with REDIS_URL). A counter left
-        high by a worker that died expires a day after its last connection; a cache fault lets the
-        socket in rather than lock everyone out."""
+        In the cache, so that every worker counts the same (Redis with REDIS_URL). A socket that
+        ends in any way is counted out (__call__); a counter left high by a worker that was killed
+        expires a few credential checks after the person's last live socket renewed it; a cache
+        fault lets the socket in rather than lock everyone out."""
         key = _connections_key(user_id)
         try:
-            cache.add(key, 0, CONNECTION_COUNT_TTL)
+            cache.add(key, 0, _count_ttl())
             count = cache.incr(key)
-            cache.touch(key, CONNECTION_COUNT_TTL)
         except Exception as error:
             logger.warning("live updates: connections not counted (%s)", type(error).__name__)
             return True
         if count > settings.MANA_WS_MAX_CONNECTIONS_PER_PERSON:
+            # Refused: the counter's life is not renewed, so a count left high (a worker killed
+            # with its sockets) runs out instead of locking the person out for as long as they retry.
             self._count_out(user_id)
             return False
         self._counted_user = user_id
+        self._keep_count()
         return True
+
+    def _keep_count(self) -> None:
+        """Renew the person's counter while this socket lives (on connect and at every credential
+        check): it expires a few check intervals after the person's last live socket."""
+        if self._counted_user is not None:
+            with contextlib.suppress(Exception):
+                cache.touch(_connections_key(self._counted_user), _count_ttl())
 
     @staticmethod
     def _count_out(user_id: int) -> None:
@@ -302,6 +326,7 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
             if not viewer.is_authenticated:
                 await self.end_session()
                 return
+            await sync_to_async(self._keep_count)()
 
     @property
     def session(self):

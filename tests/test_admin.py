@@ -238,7 +238,8 @@ def test_add_user_with_password(console):
     user.refresh_from_db()
     assert user.birth_date == parse_jalali("1370/06/31")
     assert user.role_assignments.get().organization == organization
-    assert "1370/06/31" in console.get(change_url).content.decode()
+    # Shown in Persian digits, the console's one digit style (models/persian_digits.py).
+    assert "۱۳۷۰/۰۶/۳۱" in console.get(change_url).content.decode()
 
 
 def test_add_user_refuses_a_bad_national_code(console):
@@ -260,16 +261,16 @@ def test_add_user_refuses_a_bad_national_code(console):
 
 def test_period_changelist_shows_jalali_dates(console):
     html = assert_persian_rtl(console.get(reverse("admin:mana_evaluationperiod_changelist")))
-    assert "1402/10/10" in html
-    assert "1402/11/29" in html
-    assert "2024-" not in html
+    assert "۱۴۰۲/۱۰/۱۰" in html
+    assert "۱۴۰۲/۱۱/۲۹" in html
+    assert "2024-" not in html and "۲۰۲۴" not in html
 
 
 def test_period_form_takes_and_shows_jalali_dates(console):
     period = EvaluationPeriod.objects.get()
     url = reverse("admin:mana_evaluationperiod_change", args=[period.pk])
     html = assert_persian_rtl(console.get(url))
-    assert 'value="1402/10/10"' in html
+    assert 'value="۱۴۰۲/۱۰/۱۰"' in html
     data = {
         "title": period.title,
         "year": "1402",
@@ -283,14 +284,14 @@ def test_period_form_takes_and_shows_jalali_dates(console):
     assert period.start_date == datetime.date(2024, 1, 1)
 
     html = assert_persian_rtl(console.post(url, {**data, "start_date": "1404/12/30"}))
-    # The bad text comes back as typed, with the calendar's reason.
-    assert 'value="1404/12/30"' in html
+    # The bad text comes back as typed (in the console's Persian digits), with the calendar's reason.
+    assert 'value="۱۴۰۴/۱۲/۳۰"' in html
     assert "در تقویم شمسی وجود ندارد" in html
 
 
 def test_assignment_changelist_shows_jalali_deadline(console):
     html = assert_persian_rtl(console.get(reverse("admin:mana_assignment_changelist")))
-    assert "1402/11/20" in html
+    assert "۱۴۰۲/۱۱/۲۰" in html
 
 
 def test_jalali_date_field():
@@ -299,4 +300,4 @@ def test_jalali_date_field():
     assert field.clean("") is None
     assert not field.has_changed(datetime.date(2023, 12, 31), "۱۴۰۲/۱۰/۱۰")
     assert field.has_changed(datetime.date(2023, 12, 31), "1402/10/11")
-    assert field.widget.format_value(datetime.date(2023, 12, 31)) == "1402/10/10"
+    assert field.widget.format_value(datetime.date(2023, 12, 31)) == "۱۴۰۲/۱۰/۱۰"

@@ -295,7 +295,7 @@ def test_node_of_each_type_in_and_out_of_scope(gql, demo):
     assert nodes == [
         {
             "id": ids["assignment"],
-            "target": "3000.0000",
+            "target": "3000",
             "indicator": {"code": "MOE-01", "title": "تعداد روستاهای آبرسانی شده در طرح جهاد آبرسانی"},
             "organization": {"code": "MOE-HQ"},
             "period": {"year": 1402},

@@ -192,7 +192,7 @@ def test_slice_targets_must_agree_to_within_a_ten_thousandth(moe_01):
     )
     assert within["errors"] == []
     assert [(s["province"]["code"], s["target"]) for s in within["referral"]["slices"]] == [
-        (ISFAHAN, "1800.0000"),
+        (ISFAHAN, "1800"),
         (TEHRAN, "1200.0001"),
     ]
 
@@ -232,8 +232,8 @@ def test_weighted_average_weighs_slice_targets_and_values(weighted):
     assert split["errors"] == []
     slices = fatemeh.data(SLICES, {"id": referral})["node"]["slices"]
     assert slices == [
-        {"province": {"code": ISFAHAN}, "target": "6000.0000", "weight": "1.0000"},
-        {"province": {"code": TEHRAN}, "target": "2000.0000", "weight": "3.0000"},
+        {"province": {"code": ISFAHAN}, "target": "6000", "weight": "1"},
+        {"province": {"code": TEHRAN}, "target": "2000", "weight": "3"},
     ]
     tehran = _refer_slice(fatemeh, referral, TEHRAN, MOHAMMAD)
     isfahan = _refer_slice(fatemeh, referral, ISFAHAN, NARGES)
@@ -241,7 +241,7 @@ def test_weighted_average_weighs_slice_targets_and_values(weighted):
     _register_and_approve(fatemeh, isfahan, NARGES, "5000")
     rolled = fatemeh.data(REFERRAL, {"id": referral})["node"]
     # (3 × 2600 + 1 × 5000) / 4 = 3200; the plain mean would be 3800.
-    assert (rolled["status"], rolled["performance"]["value"]) == ("SUBMITTED", "3200.0000")
+    assert (rolled["status"], rolled["performance"]["value"]) == ("SUBMITTED", "3200")
 
 
 @pytest.fixture
@@ -274,7 +274,7 @@ def test_provincial_slices_are_scored_on_their_own_target_without_the_organizati
     assert fatemeh.data(REFERRAL, {"id": isfahan["id"]})["node"]["performance"]["score"] == "167.64"
     # The organization's result, 4850, is held to its bounds: it counts as 3500 (85 × 3500 / 3000).
     rolled = fatemeh.data(REFERRAL, {"id": referral})["node"]
-    assert (rolled["performance"]["value"], rolled["performance"]["score"]) == ("4850.0000", "99.17")
+    assert (rolled["performance"]["value"], rolled["performance"]["score"]) == ("4850", "99.17")
 
 
 # --- send for evaluation -------------------------------------------------------------------------

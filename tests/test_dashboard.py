@@ -79,7 +79,7 @@ def figures(**given) -> dict:
         "finalized": 0,
         "overdue": 0,
         "not_applicable": 0,
-        "self_score": "0.00",
+        "self_score": "0",
         "evaluated": 0,
         "evaluated_score": None,
     }
@@ -219,7 +219,7 @@ HQ = figures(
     referred=4,
     submitted=2,
     finalized=1,
-    self_score="196.40",
+    self_score="196.4",
     evaluated=1,
     evaluated_score="82.51",
 )
@@ -279,7 +279,7 @@ def test_the_figures_follow_the_next_steps(walked, today):
         submitted=2,
         finalized=2,
         overdue=5,
-        self_score="196.40",
+        self_score="196.4",
         evaluated=1,
         evaluated_score="82.51",
     )
@@ -293,7 +293,7 @@ def test_the_figures_follow_the_next_steps(walked, today):
         finalized=1,
         overdue=5,
         not_applicable=1,
-        self_score="110.00",
+        self_score="110",
         evaluated=1,
         evaluated_score="82.51",
     )

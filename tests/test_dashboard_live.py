@@ -81,8 +81,8 @@ async def test_a_referral_in_the_ministry_updates_the_dashboards_that_cover_it(p
         people[FATEMEH], SAVE, {"referral": referral["id"], "version": 0, "value": "36.5"}
     )
     assert saved["errors"] == []
-    assert units_of(await received(ali))["MOE-HQ"]["own"]["selfScore"] == "85.00"
-    assert (await received(senior))["dashboardUpdated"]["totals"]["selfScore"] == "85.00"
+    assert units_of(await received(ali))["MOE-HQ"]["own"]["selfScore"] == "85"
+    assert (await received(senior))["dashboardUpdated"]["totals"]["selfScore"] == "85"
     await nothing_more(ali, senior, tavanir, hasan, zahra)
     await close_all(ali, senior, tavanir, hasan, zahra)
 

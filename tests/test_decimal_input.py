@@ -4,7 +4,8 @@
 * a number its column cannot hold is refused in the payload with the field: more digits before
   the point than the column has → DECIMAL_OUT_OF_RANGE, more places → DECIMAL_TOO_PRECISE, never
   rounded; a negative count → NEGATIVE_NOT_ALLOWED;
-* what is accepted comes back in the payload exactly as a later read gives it;
+* what is accepted comes back in the payload exactly as a later read gives it, in the one
+  canonical form of a Decimal (docs/scalars.md: "30", not the column's "30.0000");
 * every refusal leaves the performance (version, value, history) and the slices as they were.
 """
 
@@ -188,12 +189,12 @@ def test_a_refused_value_keeps_the_saved_one_and_its_history(chain):
         payload = _save(chain, value, version=1)["data"]["savePerformance"]
         assert payload["performance"] is None and len(payload["errors"]) == 1
         assert _state() == before
-    assert _read_value(chain["amir"], chain["child"]["id"]) == "30.0000"
+    assert _read_value(chain["amir"], chain["child"]["id"]) == "30"
     assert Performance.objects.get().version == 1
 
 
 def test_the_largest_values_the_column_holds(chain):
-    assert _save(chain, "99999999999999")["data"]["savePerformance"]["performance"]["value"] == "99999999999999.0000"
+    assert _save(chain, "99999999999999")["data"]["savePerformance"]["performance"]["value"] == "99999999999999"
     # 14 + 4 digits: PostgreSQL keeps them all; SQLite keeps 15 significant digits and would read
     # back 100000000000000 (which no read can answer), so there it is refused.
     payload = _save(chain, "99999999999999.9999", version=1)["data"]["savePerformance"]
@@ -201,7 +202,7 @@ def test_the_largest_values_the_column_holds(chain):
         error = _refusal(payload)
         assert (error["field"], error["code"]) == ("value", "DECIMAL_TOO_PRECISE")
         assert "۱۵ رقم معنادار" in error["message"]
-        assert _read_value(chain["amir"], chain["child"]["id"]) == "99999999999999.0000"
+        assert _read_value(chain["amir"], chain["child"]["id"]) == "99999999999999"
     else:
         assert payload["errors"] == []
         assert payload["performance"]["value"] == "99999999999999.9999"
@@ -212,32 +213,32 @@ def test_the_largest_values_the_column_holds(chain):
     assert payload["performance"]["value"] == _read_value(chain["amir"], chain["child"]["id"]) == "12345678901.2345"
 
 
-# --- what is accepted comes back exactly as stored ------------------------------------------
+# --- what is accepted comes back as stored, in canonical form --------------------------------
 
 
 @pytest.mark.parametrize(
     ("value", "stored"),
     [
         ("30.1234", "30.1234"),
-        ("30", "30.0000"),
+        ("30", "30"),
         ("30.12340", "30.1234"),  # trailing zeros are not places
         ("30.1234000000000000", "30.1234"),
-        ("+30.5", "30.5000"),
-        (".5", "0.5000"),
-        ("1e3", "1000.0000"),
-        ("1.5E+2", "150.0000"),
+        ("+30.5", "30.5"),
+        (".5", "0.5"),
+        ("1e3", "1000"),
+        ("1.5E+2", "150"),
         ("1e-4", "0.0001"),
-        ("0", "0.0000"),
-        ("-0", "0.0000"),
-        ("0e400", "0.0000"),
-        ("-5", "-5.0000"),  # a percentage may be negative (not a count)
-        (" 30.5 ", "30.5000"),
-        ("۳۰٫۵", "30.5000"),  # Persian digits and decimal separator
+        ("0", "0"),
+        ("-0", "0"),
+        ("0e400", "0"),
+        ("-5", "-5"),  # a percentage may be negative (not a count)
+        (" 30.5 ", "30.5"),
+        ("۳۰٫۵", "30.5"),  # Persian digits and decimal separator
         ("۳۰.۱۲۳۴", "30.1234"),
-        ("٣٠.٥", "30.5000"),  # Arabic-Indic digits
-        (30.5, "30.5000"),  # a JSON number
-        (42, "42.0000"),
-        ("99999999999999", "99999999999999.0000"),
+        ("٣٠.٥", "30.5"),  # Arabic-Indic digits
+        (30.5, "30.5"),  # a JSON number
+        (42, "42"),
+        ("99999999999999", "99999999999999"),
     ],
 )
 def test_the_payload_is_what_a_later_read_gives(chain, value, stored):
@@ -325,7 +326,7 @@ def test_an_accepted_split_answers_its_targets_as_stored(split_moe01):
     )
     assert split["errors"] == []
     answered = [(s["province"]["code"], s["target"]) for s in split["referral"]["slices"]]
-    assert answered == [(ISFAHAN, "1799.5000"), (TEHRAN, "1200.5000")]
+    assert answered == [(ISFAHAN, "1799.5"), (TEHRAN, "1200.5")]
     assert [
         (s["province"]["code"], s["target"]) for s in fatemeh.data(REFERRAL, {"id": referral})["node"]["slices"]
     ] == (answered)
@@ -357,7 +358,7 @@ def _split_and_refer(split_moe01, tehran="1200", isfahan="1800") -> tuple[dict, 
 
 def test_a_negative_count_is_refused_a_zero_is_not(split_moe01):
     tehran, _ = _split_and_refer(split_moe01)
-    assert tehran["target"] == "1200.0000"
+    assert tehran["target"] == "1200"
     mohammad = client_for(MOHAMMAD)
     before = _state()
     for value in ("-1", "-0.0001", "-1e3"):
@@ -368,7 +369,7 @@ def test_a_negative_count_is_refused_a_zero_is_not(split_moe01):
         assert payload["performance"] is None
         assert _state() == before
     saved = mutate(mohammad, SAVE, {"referral": tehran["id"], "version": 0, "value": "0"})
-    assert saved["errors"] == [] and saved["performance"]["value"] == "0.0000"
+    assert saved["errors"] == [] and saved["performance"]["value"] == "0"
 
 
 def test_a_roll_up_that_outgrows_the_column_is_refused(split_moe01):
@@ -441,8 +442,8 @@ def test_referrer_slices_targets_and_weights_are_checked(demo):
     )
     assert made["errors"] == []
     assert [(s["province"]["code"], s["target"]) for s in made["referral"]["slices"]] == [
-        (ISFAHAN, "36.7500"),
-        (TEHRAN, "36.2500"),
+        (ISFAHAN, "36.75"),
+        (TEHRAN, "36.25"),
     ]
     stored = ProvincialSlice.objects.order_by("province__code").values_list("target", "weight")
     assert [(str(t), str(w)) for t, w in stored] == [("36.7500", "1.0000"), ("36.2500", "2.5000")]

@@ -89,7 +89,7 @@ def test_the_senior_leader_and_the_given_evaluator_read_everything_sent_and_noth
     assert seen["status"] == "SENT_FOR_EVALUATION"
     # 85 × 37 / 36.5, the self-registered score; value, narrative and evidence as registered.
     assert seen["score"] == "86.16"
-    assert seen["performance"]["value"] == "37.0000"
+    assert seen["performance"]["value"] == "37"
     assert seen["performance"]["comments"] == "گزارش"
     assert [e["fileName"] for e in seen["performance"]["evidence"]] == ["report.pdf"]
     chain_seen = [edge["node"] for edge in seen["referrals"]["edges"]]
@@ -239,13 +239,13 @@ def test_done_when_an_evaluator_scores_a_finalized_assignment_and_the_organizati
     assert recorded["errors"] == []
     evaluation = recorded["evaluation"]
     assert (evaluation["score"], evaluation["publishedAt"], evaluation["evaluator"]) == (
-        "120.50",
+        "120.5",
         None,
         {"nationalCode": REZA},
     )
     # At the cap exactly is within it; before publication the evaluator may correct it.
     corrected = mutate(reza, EVALUATE, {**good, "score": "170", "feedback": "  بازبینی شد  "})["evaluation"]
-    assert (corrected["id"], corrected["score"], corrected["feedback"]) == (evaluation["id"], "170.00", "بازبینی شد")
+    assert (corrected["id"], corrected["score"], corrected["feedback"]) == (evaluation["id"], "170", "بازبینی شد")
     corrected = mutate(reza, EVALUATE, {**good, "score": "125"})["evaluation"]
     assert Evaluation.objects.count() == 1
 
@@ -254,7 +254,7 @@ def test_done_when_an_evaluator_scores_a_finalized_assignment_and_the_organizati
         seen = read(person, moe02)
         assert (seen["evaluation"], seen["evaluations"], seen["evaluatedScore"]) == (None, [], None)
         assert person.data(EVALUATION_NODE, {"id": evaluation["id"]})["node"] is None
-    assert read(senior, moe02)["evaluation"]["score"] == "125.00"
+    assert read(senior, moe02)["evaluation"]["score"] == "125"
     assert read(reza, moe02)["evaluation"]["feedback"] == good["feedback"]
 
     # Publishing is the senior leader's: refusals first, nothing changed.
@@ -268,18 +268,18 @@ def test_done_when_an_evaluator_scores_a_finalized_assignment_and_the_organizati
     published = mutate(senior, PUBLISH, {"assignments": [moe02]})
     assert published["errors"] == []
     assert published["assignments"][0]["status"] == "EVALUATED"
-    assert published["assignments"][0]["evaluatedScore"] == "125.00"
+    assert published["assignments"][0]["evaluatedScore"] == "125"
 
     # The organization reads its feedback now: its leader and the chain's people; not another ministry.
     for person in (ali, fatemeh):
         seen = read(person, moe02)
         assert seen["status"] == "EVALUATED"
-        assert seen["evaluatedScore"] == "125.00"
+        assert seen["evaluatedScore"] == "125"
         assert seen["evaluation"]["feedback"] == good["feedback"]
         assert seen["evaluation"]["evaluator"] == {"nationalCode": REZA}
         assert seen["evaluation"]["publishedAt"]
         node = person.data(EVALUATION_NODE, {"id": evaluation["id"]})["node"]
-        assert (node["score"], node["assignment"]) == ("125.00", {"id": moe02})
+        assert (node["score"], node["assignment"]) == ("125", {"id": moe02})
     assert read(hasan, moe02) is None
     assert hasan.data(EVALUATION_NODE, {"id": evaluation["id"]})["node"] is None
     # The chain's own history ends where the organization's work did.
@@ -335,14 +335,14 @@ def test_the_evaluated_score_is_the_average_of_published_scores(chain):
     mutate(client_for(REZA), EVALUATE, {"assignment": moe02, "score": "100", "feedback": "خوب"})
     mutate(client_for(HONORARY), EVALUATE, {"assignment": moe02, "score": "151", "feedback": "عالی"})
     senior_view = read(client_for(SENIOR), moe02)
-    assert [e["score"] for e in senior_view["evaluations"]] == ["100.00", "151.00"]
+    assert [e["score"] for e in senior_view["evaluations"]] == ["100", "151"]
     assert senior_view["evaluatedScore"] is None  # nothing published yet
     # Each evaluator reads only their own.
-    assert [e["score"] for e in read(client_for(HONORARY), moe02)["evaluations"]] == ["151.00"]
+    assert [e["score"] for e in read(client_for(HONORARY), moe02)["evaluations"]] == ["151"]
     assert mutate(client_for(SENIOR), PUBLISH, {"assignments": [moe02]})["errors"] == []
     ali_view = read(client_for(ALI), moe02)
-    assert ali_view["evaluatedScore"] == "125.50"
-    assert [e["score"] for e in ali_view["evaluations"]] == ["100.00", "151.00"]
+    assert ali_view["evaluatedScore"] == "125.5"
+    assert [e["score"] for e in ali_view["evaluations"]] == ["100", "151"]
     # The second evaluator is nameable to the organization, as the writer of what it reads.
     assert {e["evaluator"]["nationalCode"] for e in [ali_view["evaluation"]]} == {REZA}
 
@@ -426,7 +426,7 @@ def test_node_of_an_evaluation_in_and_out_of_scope(chain, gql):
         client_for(REZA), EVALUATE, {"assignment": assignment_id(MOE_02), "score": "1", "feedback": "کوتاه"}
     )["evaluation"]
     assert gql.error_codes(EVALUATION_NODE, {"id": recorded["id"]}) == ["UNAUTHENTICATED"]
-    assert client_for(SENIOR).data(EVALUATION_NODE, {"id": recorded["id"]})["node"]["score"] == "1.00"
+    assert client_for(SENIOR).data(EVALUATION_NODE, {"id": recorded["id"]})["node"]["score"] == "1"
     assert client_for(REZA).data(EVALUATION_NODE, {"id": recorded["id"]})["node"]["feedback"] == "کوتاه"
     for person in (ALI, HASAN, AMIR):
         assert client_for(person).data(EVALUATION_NODE, {"id": recorded["id"]})["node"] is None

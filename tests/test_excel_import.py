@@ -168,7 +168,7 @@ def test_an_xlsx_of_assignments_imports(people, run):
     assert [e["node"] for e in listed] == [
         {
             "indicator": {"code": "IMP-01", "title": "تعداد مشترکان برق هوشمند"},
-            "target": "25000.0000",
+            "target": "25000",
             "deadline": "1402/11/20",
             "status": "PENDING",
         }

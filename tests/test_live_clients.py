@@ -55,7 +55,7 @@ for code in sys.argv[1:]:
     role = RoleAssignment.objects.select_related("user").filter(user__national_code=code).order_by("id").first()
     tokens[code] = create_api_token(role.user, role, "live clients", None)[1]
 # The demo's unreferred assignments are fewer than these tests refer: more like them, at headquarters.
-template = Assignment.objects.select_related("indicator").get(indicator__code="MOE-02")
+template = Assignment.objects.select_related("indicator").get(indicator__code="MOE-02", period__year=1402)
 for n in range(10):
     indicator = Indicator.objects.create(
         code=f"LIVE-{n:02}", title=f"{template.indicator.title} ({n})", kind=template.indicator.kind,

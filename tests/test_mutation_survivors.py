@@ -209,8 +209,8 @@ def test_a_slice_target_may_be_zero(moe_01):
     )
     assert split["errors"] == []
     assert [(s["province"]["code"], s["target"]) for s in split["referral"]["slices"]] == [
-        (ISFAHAN, "3000.0000"),
-        (TEHRAN, "0.0000"),
+        (ISFAHAN, "3000"),
+        (TEHRAN, "0"),
     ]
 
 
@@ -324,7 +324,7 @@ def test_a_carried_up_value_is_attributed_to_the_approver(demo):
     mutate(amir, FINISH, {"referral": child, "version": 1})
     assert mutate(fatemeh, FINISH, {"referral": child, "version": 2})["errors"] == []
     top = fatemeh.data(HISTORY, {"id": chain["top"]["id"]})["node"]
-    assert top["performance"]["valueHistory"] == [{"newValue": "37.0000", "actor": {"nationalCode": FATEMEH}}]
+    assert top["performance"]["valueHistory"] == [{"newValue": "37", "actor": {"nationalCode": FATEMEH}}]
 
 
 def test_a_rolled_up_value_is_attributed_to_the_approver(moe_01):
@@ -350,7 +350,7 @@ def test_a_rolled_up_value_is_attributed_to_the_approver(moe_01):
         mutate(assignee, FINISH, {"referral": child, "version": 1})
         assert mutate(fatemeh, FINISH, {"referral": child, "version": 2})["errors"] == []
     parent = fatemeh.data(HISTORY, {"id": _gid(referral)})["node"]
-    assert parent["performance"]["valueHistory"] == [{"newValue": "3200.0000", "actor": {"nationalCode": FATEMEH}}]
+    assert parent["performance"]["valueHistory"] == [{"newValue": "3200", "actor": {"nationalCode": FATEMEH}}]
 
 
 # --- send for evaluation ---------------------------------------------------------------------------
@@ -540,7 +540,7 @@ def test_saving_bumps_that_performances_version_only(demo):
     child = chain["child"]["id"]
     assert mutate(amir, SAVE, {"referral": child, "version": 0, "value": "30"})["performance"]["version"] == 1
     assert mutate(amir, SAVE, {"referral": child, "version": 1, "value": "31"})["performance"]["version"] == 2
-    assert fatemeh.data(HISTORY, {"id": other["referral"]["id"]})["node"]["performance"]["value"] == "5.0000"
+    assert fatemeh.data(HISTORY, {"id": other["referral"]["id"]})["node"]["performance"]["value"] == "5"
     assert Performance.objects.get(referral__assignment__indicator__code="MOE-03").version == 1
 
 
@@ -559,10 +559,10 @@ def test_a_carried_up_value_is_a_new_version_of_the_parents_own_draft(demo):
     mutate(amir, FINISH, {"referral": child_id, "version": 1})
     assert mutate(fatemeh, FINISH, {"referral": child_id, "version": 2})["errors"] == []
     node = fatemeh.data(HISTORY, {"id": top_id})["node"]
-    assert node["performance"]["value"] == "37.0000"
+    assert node["performance"]["value"] == "37"
     assert node["performance"]["valueHistory"] == [
-        {"newValue": "10.0000", "actor": {"nationalCode": FATEMEH}},
-        {"newValue": "37.0000", "actor": {"nationalCode": FATEMEH}},
+        {"newValue": "10", "actor": {"nationalCode": FATEMEH}},
+        {"newValue": "37", "actor": {"nationalCode": FATEMEH}},
     ]
     assert Performance.objects.get(referral__assignment__indicator__code="MOE-02", referral__parent=None).version == 2
 
@@ -592,7 +592,7 @@ def test_an_organizations_referral_is_held_to_both_bounds(demo):
     chain = build_chain()
     amir, child = chain["amir"], chain["child"]["id"]
     below = mutate(amir, SAVE, {"referral": child, "version": 0, "value": "29"})
-    assert below["performance"]["score"] == "0.00"
+    assert below["performance"]["score"] == "0"
     above = mutate(amir, SAVE, {"referral": child, "version": 1, "value": "45"})
     assert above["performance"]["score"] == "93.15"  # counts as 40: 85 × 40 / 36.5
 
@@ -603,13 +603,13 @@ def test_an_organizations_referral_is_held_to_both_bounds(demo):
 SCORE_CASES = [
     # (indicator, assignment changes, nature, value, score)
     ("MOE-04", {}, "HIGHER_IS_BETTER", "0.001", "0.01"),  # 50 × 0.001 / 10 = 0.005: rounded half up
-    ("MOE-04", {"target": Decimal(1)}, "HIGHER_IS_BETTER", "1", "50.00"),  # a target of 1 is a target
-    ("MOE-02", {}, "HIGHER_IS_BETTER", "-5", "0.00"),  # a negative percentage scores nothing
+    ("MOE-04", {"target": Decimal(1)}, "HIGHER_IS_BETTER", "1", "50"),  # a target of 1 is a target
+    ("MOE-02", {}, "HIGHER_IS_BETTER", "-5", "0"),  # a negative percentage scores nothing
     # On the lower bound counts; below it scores 0 (test_an_organizations_referral_is_held_to_both_bounds).
     ("MOE-02", {"lower_bound": Decimal(30), "upper_bound": Decimal(40)}, "HIGHER_IS_BETTER", "30", "69.86"),
     # Lower is better: on the upper bound counts (85 × 36.5 / 40); above it scores 0.
     ("MOE-02", {"lower_bound": Decimal(30), "upper_bound": Decimal(40)}, "LOWER_IS_BETTER", "40", "77.56"),
-    ("MOE-02", {"lower_bound": Decimal(30), "upper_bound": Decimal(40)}, "LOWER_IS_BETTER", "40.0001", "0.00"),
+    ("MOE-02", {"lower_bound": Decimal(30), "upper_bound": Decimal(40)}, "LOWER_IS_BETTER", "40.0001", "0"),
 ]
 
 

@@ -144,12 +144,12 @@ def test_done_when_provincial_proposals_one_over_the_cap_one_approved_into_the_u
     assert proposal["organization"] == {"code": "MOE-TAVANIR-THR"}
     assert proposal["organizationKind"] == "PROVINCIAL"
     assert proposal["proposer"] == {"nationalCode": ZAHRA}
-    # As the columns keep them (four places for targets and bounds, two for points).
+    # In the one canonical form of a Decimal, whatever places the column keeps (docs/scalars.md).
     assert (proposal["target"], proposal["lowerBound"], proposal["upperBound"], proposal["score"]) == (
-        "120.0000",
-        "90.0000",
-        "150.0000",
-        "100.00",
+        "120",
+        "90",
+        "150",
+        "100",
     )
     assert proposal["reviewer"] is None and proposal["assignment"] is None and proposal["reviewedAt"] is None
     before = state()
@@ -176,9 +176,9 @@ def test_done_when_provincial_proposals_one_over_the_cap_one_approved_into_the_u
         "nature": "LOWER_IS_BETTER",
         "calculationMethod": "میانگین دقایق خاموشی هر مشترک در سال",
     }
-    assert (assignment["status"], assignment["scoreCap"], assignment["weight"]) == ("PENDING", "100.00", "50.00")
+    assert (assignment["status"], assignment["scoreCap"], assignment["weight"]) == ("PENDING", "100", "50")
     bounds = (assignment["target"], assignment["lowerBound"], assignment["upperBound"])
-    assert bounds == ("120.0000", "90.0000", "150.0000")
+    assert bounds == ("120", "90", "150")
     assert assignment["deadline"] == "1402/11/29"  # the period's end
     assert assignment["organization"] == {"code": "MOE-TAVANIR-THR"}
 

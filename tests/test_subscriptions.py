@@ -330,6 +330,41 @@ async def test_connections_per_person_are_limited(people, settings):
     await close_all(second, other, again)
 
 
+async def test_a_socket_that_crashes_is_counted_out_and_leaves_its_group(people, monkeypatch):
+    """An exception in the consumer (daphne closes with 1011; disconnect() never runs) must not
+    keep one of the person's connections: the redis-py timeout of bench/live_updates.py once did."""
+    from channels.layers import get_channel_layer
+    from django.core.cache import cache
+
+    from subscriptions.consumers import ManaGraphQLWSConsumer, _connections_key
+    from subscriptions.publish import user_group
+
+    original = ManaGraphQLWSConsumer.dispatch
+
+    async def dispatch(self, message):
+        if message.get("type") == "test.crash":
+            raise RuntimeError("the channel layer failed")
+        await original(self, message)
+
+    monkeypatch.setattr(ManaGraphQLWSConsumer, "dispatch", dispatch)
+    fatemeh = await sync_to_async(user_id_of)(FATEMEH)
+    socket = await open_socket(cookie_of(people[FATEMEH]))
+    assert await sync_to_async(cache.get)(_connections_key(fatemeh)) == 1
+    layer = get_channel_layer()
+    await layer.group_send(user_group(fatemeh), {"type": "test.crash"})
+    with pytest.raises(RuntimeError):
+        await socket.receive_output(timeout=5)
+    assert await sync_to_async(cache.get)(_connections_key(fatemeh)) == 0
+    if hasattr(layer, "groups"):  # the in-memory layer shows its groups; Redis keeps them server-side
+        assert not layer.groups.get(user_group(fatemeh))
+
+
+def user_id_of(national_code: str) -> int:
+    from models.users import User
+
+    return User.objects.get(national_code=national_code).pk
+
+
 async def test_logout_over_http_closes_that_sessions_sockets(people):
     fatemeh = await inbox_socket(people[FATEMEH])
     ali = await inbox_socket(people[ALI])

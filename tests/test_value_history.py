@@ -13,6 +13,7 @@ from models import workflow
 from models.referrals import Performance
 from models.users import User
 from schema.ids import encode_global_id
+from schema.scalars import canonical_decimal
 from tests.test_workflow_query_counts import REQUEST_OVERHEAD, build_work
 from tests.workflow_helpers import FATEMEH, SAVE, client_for, mutate, period_id
 
@@ -34,7 +35,7 @@ def _build(size: int) -> dict[str, list[dict]]:
     expected = {}
     for performance in Performance.objects.select_related("referral").order_by("id"):
         first = performance.value
-        changes = [{"oldValue": None, "newValue": f"{first:.4f}", "actor": {"nationalCode": FATEMEH}}]
+        changes = [{"oldValue": None, "newValue": canonical_decimal(first), "actor": {"nationalCode": FATEMEH}}]
         if performance.referral.status == "IN_PROGRESS":
             for _ in range(2):
                 performance = workflow.save_performance(
@@ -43,9 +44,8 @@ def _build(size: int) -> dict[str, list[dict]]:
                     version=performance.version,
                     changes={"value": first + 1},
                 )
-            changes.append(
-                {"oldValue": f"{first:.4f}", "newValue": f"{first + 1:.4f}", "actor": {"nationalCode": FATEMEH}}
-            )
+            old, new = canonical_decimal(first), canonical_decimal(first + 1)
+            changes.append({"oldValue": old, "newValue": new, "actor": {"nationalCode": FATEMEH}})
         expected[encode_global_id("Performance", performance.pk)] = changes
     return expected
 
@@ -93,12 +93,9 @@ def test_each_payload_shows_the_history_after_its_own_save(demo):
       b: savePerformance(input: {{referral: $r, version: $v2, value: "60"}}) {payload}
     }}"""
     data = fatemeh.data(document, {"r": referral, "v1": version, "v2": version + 1})
-    assert [c["newValue"] for c in data["a"]["performance"]["valueHistory"]] == [f"{performance.value:.4f}", "50.0000"]
-    assert [c["newValue"] for c in data["b"]["performance"]["valueHistory"]] == [
-        f"{performance.value:.4f}",
-        "50.0000",
-        "60.0000",
-    ]
+    first = canonical_decimal(performance.value)
+    assert [c["newValue"] for c in data["a"]["performance"]["valueHistory"]] == [first, "50"]
+    assert [c["newValue"] for c in data["b"]["performance"]["valueHistory"]] == [first, "50", "60"]
     # And the single-mutation payload, as the workflow tests read it.
     saved = mutate(fatemeh, SAVE, {"referral": referral, "version": version + 2, "value": "61"})
-    assert [c["newValue"] for c in saved["performance"]["valueHistory"]][-1] == "61.0000"
+    assert [c["newValue"] for c in saved["performance"]["valueHistory"]][-1] == "61"

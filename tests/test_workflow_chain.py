@@ -60,7 +60,7 @@ def test_refer_creates_the_chain_with_history_and_inboxes(chain):
     top, child = chain["top"], chain["child"]
     assert top["status"] == "IN_PROGRESS"
     assert child["status"] == "IN_PROGRESS"
-    assert child["target"] == "36.5000"
+    assert child["target"] == "36.5"
     assert child["deadline"] == "1402/11/10"
     assert child["referrer"] == {"nationalCode": FATEMEH}
     assert child["assignee"] == {"nationalCode": AMIR}
@@ -84,7 +84,7 @@ def test_refer_creates_the_chain_with_history_and_inboxes(chain):
     item = inbox["edges"][0]["node"]
     assert item["id"] == child["id"]
     assert item["inboxAction"] == "REGISTER_OR_REFER"
-    assert item["assignment"]["scoreCap"] == "170.00"
+    assert item["assignment"]["scoreCap"] == "170"
     assert isinstance(item["daysLeft"], int) and item["daysLeft"] < 0  # 1402 is long past
     assert item["isOverdue"] is True
 
@@ -124,8 +124,8 @@ def test_register_finish_return_approve_and_finalize(chain):
     assert saved["performance"]["version"] == 2
     assert saved["performance"]["comments"] == "پیش‌نویس"  # omitted fields keep their value
     assert [(c["oldValue"], c["newValue"]) for c in saved["performance"]["valueHistory"]] == [
-        (None, "30.0000"),
-        ("30.0000", "36.5000"),
+        (None, "30"),
+        ("30", "36.5"),
     ]
 
     submitted = mutate(amir, FINISH, {"referral": child_id, "version": 1})
@@ -169,7 +169,7 @@ def test_register_finish_return_approve_and_finalize(chain):
     assert _state() == before
     top = _referral(ali, top_id)
     assert top["status"] == "SUBMITTED"
-    assert top["performance"]["value"] == "37.0000"
+    assert top["performance"]["value"] == "37"
     assert top["performance"]["comments"] == "پیش‌نویس"
 
     # Ali's approval is the final registration.
@@ -182,7 +182,7 @@ def test_register_finish_return_approve_and_finalize(chain):
         {"id": assignment_id("MOE-02")},
     )["node"]
     # 85 × 37 / 36.5, under the cap of 170.
-    assert assignment == {"status": "FINALIZED", "score": "86.16", "performance": {"value": "37.0000"}}
+    assert assignment == {"status": "FINALIZED", "score": "86.16", "performance": {"value": "37"}}
     # After the final registration nothing below can change it.
     before = _state()
     locked = mutate(amir, SAVE, {"referral": child_id, "version": 3, "value": "1"})
@@ -343,7 +343,7 @@ def test_assignees_outside_the_unit_see_what_was_referred_to_them(seeded_slice):
         "query($id: ID!) { node(id: $id) { ... on Assignment { organization { code } target } } }",
         {"id": assignment_id("MOE-01")},
     )
-    assert assignment == {"node": {"organization": {"code": "MOE-HQ"}, "target": "3000.0000"}}
+    assert assignment == {"node": {"organization": {"code": "MOE-HQ"}, "target": "3000"}}
     # But not the other assignments of that unit.
     assert mohammad.data("query($id: ID!) { node(id: $id) { id } }", {"id": assignment_id("MOE-02")}) == {"node": None}
 

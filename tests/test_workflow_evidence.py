@@ -6,6 +6,7 @@ import hashlib
 import io
 import re
 import zipfile
+from urllib.parse import urlsplit
 
 import filetype
 import pytest
@@ -117,7 +118,7 @@ def test_assignee_uploads_each_allowed_type(chain, name, content, content_type):
         "fileName": name,
         "contentType": content_type,
         "size": len(content),
-        "url": f"/evidence/{pk}/{name}",
+        "url": f"http://testserver/evidence/{pk}/{name}",  # absolute: usable from another host as it is
     }
     # Kept under a generated name in the private root, byte for byte.
     row = Evidence.objects.get(pk=pk)
@@ -276,7 +277,7 @@ def test_download_up_the_chain_only(chain, name, content, content_type):
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert PERSIAN.search(response.json()["errors"][0]["message"])
     # The name is part of the address: another name, or another id, is not found.
-    pk = url.split("/")[2]
+    pk = urlsplit(url).path.split("/")[2]
     for wrong in (f"/evidence/{pk}/other.pdf", f"/evidence/{int(pk) + 1}/{name}"):
         assert download(chain["amir"], wrong)[0].status_code == 404, wrong
     # The stored file gone (e.g. storage lost): 404, not a server error.

@@ -13,7 +13,13 @@ from strawberry import Info, relay
 from models.indicators import Assignment, Indicator
 from permissions import scope
 from schema.connection import ManaConnection
-from schema.enums import ComparisonTypeEnum, IndicatorKindEnum, IndicatorNatureEnum, ReferralStatusEnum
+from schema.enums import (
+    ComparisonTypeEnum,
+    IndicatorKindEnum,
+    IndicatorNatureEnum,
+    ReferralStatusEnum,
+    RollupRuleEnum,
+)
 from schema.types.base import scoped
 from schema.types.organization import OrganizationNode
 from schema.types.period import EvaluationPeriodNode
@@ -40,6 +46,9 @@ class IndicatorNode(relay.Node):
     unit: str
     nature: IndicatorNatureEnum
     comparison_type: ComparisonTypeEnum
+    rollup: RollupRuleEnum = strawberry_django.field(
+        description="How provincial slices add up to what they split: check slice targets with it before sending."
+    )
     legal_basis: str | None
     calculation_method: str | None
 

@@ -16,6 +16,7 @@ from models.requests import NonApplicabilityRequest
 from permissions import scope
 from schema.enums import RequestStatusEnum, ReviewDecision
 from schema.errors import UserError
+from schema.public_urls import public_url
 from schema.types.base import computed, scoped
 from schema.types.user import UserNode
 
@@ -31,7 +32,12 @@ class RequestEvidence:
     file_name: str
     content_type: str
     size: int
-    url: str
+    url: str = strawberry.field(
+        description=(
+            "Absolute download address (MANA_PUBLIC_URL, or this request's scheme and host): a GET with the "
+            "viewer's session or API token answers the file; 404 for whoever does not see the request."
+        )
+    )
 
 
 @strawberry_django.type(NonApplicabilityRequest, name="NonApplicabilityRequest")
@@ -64,14 +70,15 @@ class NonApplicabilityRequestNode(relay.Node):
 
     @strawberry_django.field(only=EVIDENCE_FIELDS, description="Null only for a request entered without a file.")
     @computed
-    def evidence(self) -> RequestEvidence | None:
+    def evidence(self, info: Info) -> RequestEvidence | None:
         if not self.evidence_file_name:
             return None
+        path = reverse("non-applicability-evidence-download", args=[self.pk, self.evidence_file_name])
         return RequestEvidence(
             file_name=self.evidence_file_name,
             content_type=self.evidence_content_type,
             size=self.evidence_size or 0,
-            url=reverse("non-applicability-evidence-download", args=[self.pk, self.evidence_file_name]),
+            url=public_url(info.context.request, path),
         )
 
 

@@ -17,7 +17,8 @@ from models.progress import today_in_tehran
 from models.referrals import Evidence, Performance, ProvincialSlice, Referral, ReferralEvent
 from models.scoring import referral_score
 from permissions import scope
-from schema.enums import BreakdownByEnum, ReferralStatusEnum
+from schema.enums import BreakdownByEnum, InboxActionEnum, ReferralStatusEnum
+from schema.public_urls import public_url
 from schema.types.base import computed, scoped
 from schema.types.geography import ProvinceNode
 from schema.types.organization import OrganizationNode
@@ -38,11 +39,15 @@ class EvidenceNode(relay.Node):
     uploaded_at: datetime.datetime
 
     @strawberry_django.field(
-        only=["pk", "file_name"], description="Download address; checked against the viewer's scope."
+        only=["pk", "file_name"],
+        description=(
+            "Absolute download address (MANA_PUBLIC_URL, or this request's scheme and host): a GET with the "
+            "viewer's session or API token answers the file; checked against the viewer's scope (404 outside it)."
+        ),
     )
     @computed
-    def url(self) -> str:
-        return reverse("evidence-download", args=[self.pk, self.file_name])
+    def url(self, info: Info) -> str:
+        return public_url(info.context.request, reverse("evidence-download", args=[self.pk, self.file_name]))
 
     get_queryset = scoped(scope.restrict_evidence, ordering=("id",))
 
@@ -212,8 +217,8 @@ class ReferralNode(relay.Node):
 
     @strawberry_django.field(
         only=["referrer_id", "assignee_id", "status"],
-        description="What the inbox asks of the viewer: REGISTER_OR_REFER, CORRECT, REVIEW, WAIT, or null.",
+        description="What the inbox asks of the viewer; null when nothing.",
     )
     @computed
-    def inbox_action(self, info: Info) -> str | None:
+    def inbox_action(self, info: Info) -> InboxActionEnum | None:
         return inbox_action(self, info.context.viewer.user)
