@@ -76,17 +76,21 @@ class JalaliDateInput(PersianDigitsInput):
         return super().format_value(value)
 
 
-class JalaliDateField(forms.Field):
-    """A DateField's form field that accepts Jalali dates (Latin or Persian digits)."""
+class JalaliField(forms.Field):
+    """A form field that reads typed Jalali text with ``parse`` and passes ``value_type`` through."""
 
-    widget = JalaliDateInput
+    value_type: type = datetime.date
+
+    @staticmethod
+    def parse(value):
+        raise NotImplementedError
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        if isinstance(value, datetime.date):
+        if isinstance(value, self.value_type):
             return value
-        return parse_jalali(value)
+        return self.parse(value)
 
     def has_changed(self, initial, data) -> bool:
         try:
@@ -94,6 +98,13 @@ class JalaliDateField(forms.Field):
         except ValidationError:
             return True
         return initial != data
+
+
+class JalaliDateField(JalaliField):
+    """A DateField's form field that accepts Jalali dates (Latin or Persian digits)."""
+
+    widget = JalaliDateInput
+    parse = staticmethod(parse_jalali)
 
 
 _JALALI_DATETIME = re.compile(r"^\s*(\S+)\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
@@ -127,24 +138,12 @@ class JalaliDateTimeInput(PersianDigitsInput):
         return super().format_value(value)
 
 
-class JalaliDateTimeField(forms.Field):
+class JalaliDateTimeField(JalaliField):
     """A DateTimeField's form field: «1402/10/10 14:30» in Tehran time (Latin or Persian digits)."""
 
     widget = JalaliDateTimeInput
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if isinstance(value, datetime.datetime):
-            return value
-        return parse_jalali_datetime(value)
-
-    def has_changed(self, initial, data) -> bool:
-        try:
-            data = self.to_python(data)
-        except ValidationError:
-            return True
-        return initial != data
+    value_type = datetime.datetime
+    parse = staticmethod(parse_jalali_datetime)
 
 
 # For ModelAdmin.formfield_overrides: the widget must be named too, or the admin's Gregorian

@@ -16,7 +16,9 @@ from schema.unavailable import unavailable_database_answers_503
 NOT_FOUND_MESSAGE = "مستند پیدا نشد."
 
 
-def _refused(viewer):
+def refusal_for(viewer):
+    """The answer to a download asked without a usable sign-in (None: go on). Every permission-
+    checked download (evidence, XLSX exports) refuses the same way."""
     if not viewer.is_authenticated:
         return error_response(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE, 401)
     if viewer.user.must_change_password:
@@ -37,7 +39,7 @@ def _file(storage_name: str, file_name: str, content_type: str):
 @unavailable_database_answers_503
 def evidence_download(request: HttpRequest, pk: int, name: str):
     viewer = viewer_from_request(request)
-    if (refused := _refused(viewer)) is not None:
+    if (refused := refusal_for(viewer)) is not None:
         return refused
     # Out of scope and non-existent answer alike: 404 (in the API's error format, not a page).
     evidence = scope.restrict_evidence(Evidence.objects.filter(pk=pk, file_name=name), viewer).first()
@@ -50,7 +52,7 @@ def evidence_download(request: HttpRequest, pk: int, name: str):
 def non_applicability_evidence_download(request: HttpRequest, pk: int, name: str):
     """The evidence of a non-applicability request, to whoever sees the request."""
     viewer = viewer_from_request(request)
-    if (refused := _refused(viewer)) is not None:
+    if (refused := refusal_for(viewer)) is not None:
         return refused
     requests = NonApplicabilityRequest.objects.filter(pk=pk, evidence_file_name=name)
     found = scope.restrict_non_applicability_requests(requests, viewer).first()

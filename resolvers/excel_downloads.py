@@ -24,8 +24,8 @@ from models.organization import Organization
 from models.periods import EvaluationPeriod
 from permissions import scope
 from permissions.viewer import viewer_from_request
-from schema.context import PASSWORD_CHANGE_REQUIRED_MESSAGE
-from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode, ManaError, error_response
+from resolvers.downloads import refusal_for
+from schema.errors import ErrorCode, ManaError, error_response
 from schema.ids import decode_global_id
 from schema.unavailable import unavailable_database_answers_503
 
@@ -33,14 +33,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KIND_OF_SLUG = {slug: kind for kind, slug in TEMPLATE_SLUGS.items()}
 NOT_FOUND_MESSAGE = "پیدا نشد."
 TEMPLATE_NOT_ALLOWED = "این قالب ویژه کسانی است که می‌توانند این نوع داده را از اکسل وارد کنند."
-
-
-def _refused(viewer):
-    if not viewer.is_authenticated:
-        return error_response(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE, 401)
-    if viewer.user.must_change_password:
-        return error_response(ErrorCode.PASSWORD_CHANGE_REQUIRED, PASSWORD_CHANGE_REQUIRED_MESSAGE, 403)
-    return None
 
 
 def _not_found():
@@ -65,7 +57,7 @@ def _pk(value: str, type_name: str) -> int | None:
 @unavailable_database_answers_503
 def import_template(request: HttpRequest, kind: str):
     viewer = viewer_from_request(request)
-    if (refused := _refused(viewer)) is not None:
+    if (refused := refusal_for(viewer)) is not None:
         return refused
     import_kind = KIND_OF_SLUG.get(kind)
     if import_kind is None:
@@ -78,7 +70,7 @@ def import_template(request: HttpRequest, kind: str):
 @unavailable_database_answers_503
 def results_export(request: HttpRequest, period: str, organization: str):
     viewer = viewer_from_request(request)
-    if (refused := _refused(viewer)) is not None:
+    if (refused := refusal_for(viewer)) is not None:
         return refused
     period_pk, organization_pk = _pk(period, "EvaluationPeriod"), _pk(organization, "Organization")
     if period_pk is None or organization_pk is None:
@@ -95,7 +87,7 @@ def results_export(request: HttpRequest, period: str, organization: str):
 @unavailable_database_answers_503
 def dashboard_export(request: HttpRequest, period: str, organization: str | None = None):
     viewer = viewer_from_request(request)
-    if (refused := _refused(viewer)) is not None:
+    if (refused := refusal_for(viewer)) is not None:
         return refused
     period_pk = _pk(period, "EvaluationPeriod")
     organization_pk = None if organization is None else _pk(organization, "Organization")
