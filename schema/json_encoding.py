@@ -23,3 +23,8 @@ def encode_json(data: object) -> bytes:
         return text.encode(CHARSET)
     except UnicodeEncodeError:
         return json.dumps(data, cls=DjangoJSONEncoder, separators=(",", ":")).encode("ascii")
+
+
+def encode_json_text(data: object) -> str:
+    """The same JSON as text, for a WebSocket text frame (which the server sends as UTF-8)."""
+    return encode_json(data).decode(CHARSET)

@@ -27,6 +27,7 @@ from permissions.viewer import ANONYMOUS, Viewer, viewer_for
 from schema.bearer import bearer_token, viewer_for_token_string
 from schema.context import ManaContext, not_over_websocket
 from schema.errors import ErrorCode, ManaError, format_error
+from schema.json_encoding import encode_json_text
 from schema.loaders import Loaders
 from subscriptions import delivery, publish
 
@@ -180,6 +181,10 @@ class ManaGraphQLWSConsumer(GraphQLWSConsumer):
         self._counted_user: int | None = None
         self._credential_watch: asyncio.Task | None = None
         self._ended = False
+
+    def encode_json(self, data: object) -> str:
+        # Persian as Persian in WebSocket frames too, as in HTTP answers (schema/json_encoding.py).
+        return encode_json_text(data)
 
     async def connect(self) -> None:
         # The loop the publisher must send on, for the in-memory layer (subscriptions/publish.py).

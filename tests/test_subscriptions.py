@@ -427,6 +427,14 @@ async def me_over(socket, operation_id: str = "me") -> dict | None:
     return message["payload"]["data"]["me"]
 
 
+async def test_websocket_frames_carry_persian_as_persian(people):
+    socket = await open_socket(cookie_of(people[FATEMEH]))
+    await subscribe(socket, "periods", PERIODS)
+    frame = await socket.receive_from(timeout=5)
+    assert "دوره ارزیابی" in frame and "\\u06" not in frame
+    await close_all(socket)
+
+
 async def test_revoking_a_token_closes_its_sockets_and_only_those(people):
     from schema.ids import encode_global_id
 
