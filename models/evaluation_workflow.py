@@ -1,4 +1,4 @@
-"""Evaluation and feedback (DESIGN §3, after «ارسال برای ارزیابی»), as plain functions.
+"""Evaluation and feedback (docs/workflow.md, after «ارسال برای ارزیابی»), as plain functions.
 
 * the senior leader gives assignments sent for evaluation to evaluators (ارزیاب) and honorary
   evaluators (ارزیاب افتخاری) — giving one again is a no-op, never an error;

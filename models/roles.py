@@ -1,4 +1,4 @@
-"""The actors of DESIGN §1."""
+"""The actors and their roles (docs/product.md)."""
 
 from django.db import models
 

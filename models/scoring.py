@@ -1,4 +1,4 @@
-"""The score of a registered performance — the one place the formula lives (DESIGN §3).
+"""The score of a registered performance — the one place the formula lives (docs/workflow.md).
 
     achievement = value / target            (higher is better)
                 = target / value            (lower is better)

@@ -1,4 +1,4 @@
-"""The referral workflow (DESIGN §3) as plain functions: refer, split, register, finish, return,
+"""The referral workflow (docs/workflow.md) as plain functions: refer, split, register, finish, return,
 send for evaluation. They know nothing of GraphQL; each runs in one transaction, refuses with a
 DomainError (changing nothing), and records every transition as an immutable ReferralEvent.
 

@@ -9,11 +9,25 @@ from models.referrals import Evidence
 from models.requests import NonApplicabilityRequest
 from permissions import scope
 from permissions.viewer import viewer_from_request
+from schema import bearer
 from schema.context import PASSWORD_CHANGE_REQUIRED_MESSAGE
 from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode, error_response
 from schema.unavailable import unavailable_database_answers_503
 
 NOT_FOUND_MESSAGE = "مستند پیدا نشد."
+
+
+def download_viewer(request: HttpRequest):
+    """(viewer, refusal) of a download: an integrator's «Authorization: Bearer …» API token, as on
+    /graphql/ (a bad or throttled token is refused as there), else the session cookie."""
+    presented = bearer.bearer_token(request.headers.get("Authorization"))
+    if presented is None:
+        viewer = viewer_from_request(request)
+        return viewer, refusal_for(viewer)
+    outcome = bearer.authenticate_request(request, presented)
+    if isinstance(outcome, bearer.Refusal):
+        return None, outcome.response()
+    return outcome, refusal_for(outcome)
 
 
 def refusal_for(viewer):
@@ -38,8 +52,8 @@ def _file(storage_name: str, file_name: str, content_type: str):
 
 @unavailable_database_answers_503
 def evidence_download(request: HttpRequest, pk: int, name: str):
-    viewer = viewer_from_request(request)
-    if (refused := refusal_for(viewer)) is not None:
+    viewer, refused = download_viewer(request)
+    if refused is not None:
         return refused
     # Out of scope and non-existent answer alike: 404 (in the API's error format, not a page).
     evidence = scope.restrict_evidence(Evidence.objects.filter(pk=pk, file_name=name), viewer).first()
@@ -51,8 +65,8 @@ def evidence_download(request: HttpRequest, pk: int, name: str):
 @unavailable_database_answers_503
 def non_applicability_evidence_download(request: HttpRequest, pk: int, name: str):
     """The evidence of a non-applicability request, to whoever sees the request."""
-    viewer = viewer_from_request(request)
-    if (refused := refusal_for(viewer)) is not None:
+    viewer, refused = download_viewer(request)
+    if refused is not None:
         return refused
     requests = NonApplicabilityRequest.objects.filter(pk=pk, evidence_file_name=name)
     found = scope.restrict_non_applicability_requests(requests, viewer).first()

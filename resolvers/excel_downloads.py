@@ -1,6 +1,6 @@
 """XLSX downloads: the import templates, an organization's results and the dashboard.
 
-Checked as evidence downloads are (resolvers/downloads.py): a session cookie, 401 without one,
+Checked as evidence downloads are (resolvers/downloads.py): the session cookie or an API token, 401 without one,
 403 while a temporary password must be changed; what is out of the viewer's scope answers 404
 exactly like what does not exist. Ids in the address are the API's global ids.
 
@@ -23,8 +23,7 @@ from models.excel_templates import FILE_NAMES, TEMPLATE_SLUGS, template_workbook
 from models.organization import Organization
 from models.periods import EvaluationPeriod
 from permissions import scope
-from permissions.viewer import viewer_from_request
-from resolvers.downloads import refusal_for
+from resolvers.downloads import download_viewer
 from schema.errors import ErrorCode, ManaError, error_response
 from schema.ids import decode_global_id
 from schema.unavailable import unavailable_database_answers_503
@@ -56,8 +55,8 @@ def _pk(value: str, type_name: str) -> int | None:
 
 @unavailable_database_answers_503
 def import_template(request: HttpRequest, kind: str):
-    viewer = viewer_from_request(request)
-    if (refused := refusal_for(viewer)) is not None:
+    viewer, refused = download_viewer(request)
+    if refused is not None:
         return refused
     import_kind = KIND_OF_SLUG.get(kind)
     if import_kind is None:
@@ -69,8 +68,8 @@ def import_template(request: HttpRequest, kind: str):
 
 @unavailable_database_answers_503
 def results_export(request: HttpRequest, period: str, organization: str):
-    viewer = viewer_from_request(request)
-    if (refused := refusal_for(viewer)) is not None:
+    viewer, refused = download_viewer(request)
+    if refused is not None:
         return refused
     period_pk, organization_pk = _pk(period, "EvaluationPeriod"), _pk(organization, "Organization")
     if period_pk is None or organization_pk is None:
@@ -86,8 +85,8 @@ def results_export(request: HttpRequest, period: str, organization: str):
 
 @unavailable_database_answers_503
 def dashboard_export(request: HttpRequest, period: str, organization: str | None = None):
-    viewer = viewer_from_request(request)
-    if (refused := refusal_for(viewer)) is not None:
+    viewer, refused = download_viewer(request)
+    if refused is not None:
         return refused
     period_pk = _pk(period, "EvaluationPeriod")
     organization_pk = None if organization is None else _pk(organization, "Organization")

@@ -184,6 +184,29 @@ def test_out_of_scope_is_not_found_like_missing_and_anonymous_is_unauthenticated
     assert download(hasan, results_url(organization_id("MOA-HQ")))[0].status_code == 200
 
 
+def test_an_integrator_downloads_with_an_api_token_as_the_schema_says(finalized):
+    """Download addresses take the API token too (the schema's `url` descriptions say so): in the
+    token's scope; a bad token is refused as on /graphql/; out of scope is 404 as with a cookie."""
+    from django.test import Client
+
+    from models.api_tokens import create_api_token
+    from models.users import RoleAssignment
+
+    def token_of(national_code):
+        role = RoleAssignment.objects.select_related("user").filter(user__national_code=national_code).first()
+        return create_api_token(role.user, role, "export", None)[1]
+
+    ali = Client(HTTP_AUTHORIZATION=f"Bearer {token_of(ALI)}")
+    hasan = Client(HTTP_AUTHORIZATION=f"Bearer {token_of(HASAN)}")
+    url = results_url(organization_id("MOE-HQ"))
+    answer = ali.get(url)
+    assert answer.status_code == 200
+    assert workbook_of(b"".join(answer.streaming_content) if answer.streaming else answer.content)
+    assert hasan.get(url).status_code == 404
+    refused = Client(HTTP_AUTHORIZATION="Bearer mana_notatoken").get(url)
+    assert refused.status_code == 401 and "WWW-Authenticate" in refused
+
+
 def test_a_temporary_password_must_be_changed_first(finalized):
     User.objects.filter(national_code=ALI).update(must_change_password=True)
     response, _ = download(finalized["ali"], results_url(organization_id("MOE-HQ")))

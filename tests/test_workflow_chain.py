@@ -1,4 +1,4 @@
-"""The referral chain end to end, as its people would go through it (DESIGN §3)."""
+"""The referral chain end to end, as its people would go through it (docs/workflow.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Two people acting on the same referral at once (DESIGN §3): exactly one wins, the other gets
+"""Two people acting on the same referral at once (docs/workflow.md): exactly one wins, the other gets
 CONFLICT, nothing is lost and nothing happens twice.
 
 The threaded tests call the real HTTP endpoint from two threads, each with its own signed-in

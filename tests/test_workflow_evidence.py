@@ -1,4 +1,4 @@
-"""Evidence files (مستندات) through the real endpoints: multipart upload, scope-checked download (DESIGN §3, §5)."""
+"""Evidence files (مستندات) through the real endpoints: multipart upload, scope-checked download."""
 
 from __future__ import annotations
 
