@@ -12,7 +12,7 @@ from models.users import User
 from permissions import scope
 from permissions.grant_sql import SENT
 from permissions.viewer import Viewer
-from resolvers.workflow import _decode, _mutate, _visible
+from resolvers.workflow import decode_id, run_mutation, visible_or_not_found
 from schema.context import require_viewer
 from schema.ids import decode_global_id
 from schema.types import evaluation as io
@@ -30,16 +30,16 @@ def sent_for_evaluation(info: Info, period: str, status: str | None = None) -> Q
 
 def _assignment_ids(values: list[str]) -> list[int]:
     # Whether each is one the role may act on is the domain's check (NOT_FOUND, with its index).
-    return [_decode(value, "Assignment", f"assignments.{index}") for index, value in enumerate(values)]
+    return [decode_id(value, "Assignment", f"assignments.{index}") for index, value in enumerate(values)]
 
 
 async def assign_evaluators(info: Info, input: io.AssignEvaluatorsInput) -> io.AssignEvaluatorsPayload:
     def work(viewer: Viewer) -> dict:
         # The role first: to anyone else, the evaluator's visibility is beside the point.
         evaluation_workflow.require_senior_leader(viewer.active_role, evaluation_workflow.ASSIGN_MESSAGE)
-        evaluator_pk = _decode(input.evaluator, "User", "evaluator")
+        evaluator_pk = decode_id(input.evaluator, "User", "evaluator")
         people = scope.restrict_users(User.objects.all(), viewer)
-        evaluator = _visible(people, evaluator_pk, "evaluator", "کاربر پیدا نشد.")
+        evaluator = visible_or_not_found(people, evaluator_pk, "evaluator", "کاربر پیدا نشد.")
         assignments = evaluation_workflow.assign_evaluators(
             actor=viewer.user,
             role=viewer.active_role,
@@ -48,20 +48,20 @@ async def assign_evaluators(info: Info, input: io.AssignEvaluatorsInput) -> io.A
         )
         return {"assignments": assignments}
 
-    return await _mutate(info, io.AssignEvaluatorsPayload, work)
+    return await run_mutation(info, io.AssignEvaluatorsPayload, work)
 
 
 async def evaluate_assignment(info: Info, input: io.EvaluateAssignmentInput) -> io.EvaluateAssignmentPayload:
     def work(viewer: Viewer) -> dict:
-        pk = _decode(input.assignment, "Assignment", "assignment")
+        pk = decode_id(input.assignment, "Assignment", "assignment")
         # Not given to the viewer (under an evaluator role) and missing look the same.
-        _visible(scope.assignments_given(Assignment.objects.all(), viewer), pk, "assignment", NOT_FOUND)
+        visible_or_not_found(scope.assignments_given(Assignment.objects.all(), viewer), pk, "assignment", NOT_FOUND)
         evaluation = evaluation_workflow.evaluate(
             actor=viewer.user, assignment_id=pk, score=input.score, feedback=input.feedback
         )
         return {"evaluation": evaluation}
 
-    return await _mutate(info, io.EvaluateAssignmentPayload, work)
+    return await run_mutation(info, io.EvaluateAssignmentPayload, work)
 
 
 async def publish_evaluations(info: Info, input: io.PublishEvaluationsInput) -> io.PublishEvaluationsPayload:
@@ -71,4 +71,4 @@ async def publish_evaluations(info: Info, input: io.PublishEvaluationsInput) -> 
         )
         return {"assignments": assignments}
 
-    return await _mutate(info, io.PublishEvaluationsPayload, work)
+    return await run_mutation(info, io.PublishEvaluationsPayload, work)

@@ -9,7 +9,7 @@ from strawberry import Info
 from models import excel_import
 from models.imports import ImportJob, ImportKind
 from permissions.viewer import Viewer
-from resolvers.workflow import _decode, _mutate
+from resolvers.workflow import decode_id, run_mutation
 from schema.context import require_viewer
 from schema.types import imports as io
 
@@ -25,17 +25,17 @@ def _start(viewer: Viewer, kind: str, period_id: int | None, file) -> dict:
 
 async def import_assignments(info: Info, input: io.ImportAssignmentsInput) -> io.ImportAssignmentsPayload:
     def work(viewer: Viewer) -> dict:
-        period = _decode(input.period, "EvaluationPeriod", "period")
+        period = decode_id(input.period, "EvaluationPeriod", "period")
         return _start(viewer, ImportKind.ASSIGNMENTS, period, input.file)
 
-    return await _mutate(info, io.ImportAssignmentsPayload, work)
+    return await run_mutation(info, io.ImportAssignmentsPayload, work)
 
 
 async def import_organizations(info: Info, input: io.ImportOrganizationsInput) -> io.ImportOrganizationsPayload:
     def work(viewer: Viewer) -> dict:
         return _start(viewer, ImportKind.ORGANIZATIONS, None, input.file)
 
-    return await _mutate(info, io.ImportOrganizationsPayload, work)
+    return await run_mutation(info, io.ImportOrganizationsPayload, work)
 
 
 def import_jobs(info: Info, kind: str | None = None, status: str | None = None) -> QuerySet[ImportJob]:

@@ -10,7 +10,7 @@ from models.non_applicability import check_reviewer, request_non_applicability, 
 from models.requests import NonApplicabilityRequest
 from permissions import scope
 from permissions.viewer import Viewer
-from resolvers.workflow import _decode, _mutate, _visible
+from resolvers.workflow import decode_id, run_mutation, visible_or_not_found
 from schema.context import require_viewer
 from schema.enums import ReviewDecision
 from schema.ids import decode_global_id
@@ -32,8 +32,9 @@ def non_applicability_requests(
 
 async def request(info: Info, input: io.RequestNonApplicabilityInput) -> io.RequestNonApplicabilityPayload:
     def work(viewer: Viewer) -> dict:
-        pk = _decode(input.assignment, "Assignment", "assignment")
-        _visible(scope.restrict_assignments(Assignment.objects.all(), viewer), pk, "assignment", "ابلاغ پیدا نشد.")
+        pk = decode_id(input.assignment, "Assignment", "assignment")
+        assignments = scope.restrict_assignments(Assignment.objects.all(), viewer)
+        visible_or_not_found(assignments, pk, "assignment", "ابلاغ پیدا نشد.")
         created = request_non_applicability(
             actor=viewer.user,
             role=viewer.active_role,
@@ -44,15 +45,15 @@ async def request(info: Info, input: io.RequestNonApplicabilityInput) -> io.Requ
         )
         return {"request": created}
 
-    return await _mutate(info, io.RequestNonApplicabilityPayload, work)
+    return await run_mutation(info, io.RequestNonApplicabilityPayload, work)
 
 
 async def review(info: Info, input: io.ReviewNonApplicabilityInput) -> io.ReviewNonApplicabilityPayload:
     def work(viewer: Viewer) -> dict:
         check_reviewer(viewer.active_role)  # to anyone else, whether the request exists is beside the point
-        pk = _decode(input.request, "NonApplicabilityRequest", "request")
+        pk = decode_id(input.request, "NonApplicabilityRequest", "request")
         visible = scope.restrict_non_applicability_requests(NonApplicabilityRequest.objects.all(), viewer)
-        _visible(visible, pk, "request", "درخواست پیدا نشد.")
+        visible_or_not_found(visible, pk, "request", "درخواست پیدا نشد.")
         reviewed = review_non_applicability(
             actor=viewer.user,
             role=viewer.active_role,
@@ -62,4 +63,4 @@ async def review(info: Info, input: io.ReviewNonApplicabilityInput) -> io.Review
         )
         return {"request": reviewed}
 
-    return await _mutate(info, io.ReviewNonApplicabilityPayload, work)
+    return await run_mutation(info, io.ReviewNonApplicabilityPayload, work)

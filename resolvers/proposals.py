@@ -11,7 +11,7 @@ from models.requests import Proposal
 from models.site_settings import SiteSettings
 from models.text import normalize_for_search
 from permissions.viewer import Viewer
-from resolvers.workflow import _decode, _mutate
+from resolvers.workflow import decode_id, run_mutation
 from schema.context import require_viewer
 from schema.enums import ReviewDecision
 from schema.ids import decode_global_id
@@ -21,8 +21,8 @@ from schema.types import proposal as io
 async def propose_indicator(info: Info, input: io.ProposeIndicatorInput) -> io.ProposeIndicatorPayload:
     def work(viewer: Viewer) -> dict:
         form = proposals.ProposalForm(
-            period_id=_decode(input.period, "EvaluationPeriod", "period"),
-            organization_id=_decode(input.organization, "Organization", "organization"),
+            period_id=decode_id(input.period, "EvaluationPeriod", "period"),
+            organization_id=decode_id(input.organization, "Organization", "organization"),
             title=input.title,
             unit=input.unit,
             nature=input.nature.value,
@@ -34,20 +34,20 @@ async def propose_indicator(info: Info, input: io.ProposeIndicatorInput) -> io.P
         )
         return {"proposal": proposals.propose(viewer=viewer, form=form)}
 
-    return await _mutate(info, io.ProposeIndicatorPayload, work)
+    return await run_mutation(info, io.ProposeIndicatorPayload, work)
 
 
 async def review_proposal(info: Info, input: io.ReviewProposalInput) -> io.ReviewProposalPayload:
     def work(viewer: Viewer) -> dict:
         proposal = proposals.review(
             viewer=viewer,
-            proposal_id=_decode(input.proposal, "Proposal", "proposal"),
+            proposal_id=decode_id(input.proposal, "Proposal", "proposal"),
             approve=input.decision == ReviewDecision.APPROVE,
             reason=input.reason or "",
         )
         return {"proposal": proposal}
 
-    return await _mutate(info, io.ReviewProposalPayload, work)
+    return await run_mutation(info, io.ReviewProposalPayload, work)
 
 
 def proposals_list(

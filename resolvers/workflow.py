@@ -24,7 +24,7 @@ from schema.ids import decode_global_id
 from schema.types import workflow as io
 
 
-async def _mutate(info: Info, payload: type, work: Callable[[Viewer], dict]):
+async def run_mutation(info: Info, payload: type, work: Callable[[Viewer], dict]):
     """Run ``work`` (sync, in one thread with the database) and answer refusals in the payload."""
     viewer = require_viewer(info)
     try:
@@ -45,11 +45,11 @@ def _decode_any(value: str, expected: str | None, field: str) -> tuple[str, int]
         raise
 
 
-def _decode(value: str, expected: str, field: str) -> int:
+def decode_id(value: str, expected: str, field: str) -> int:
     return _decode_any(value, expected, field)[1]
 
 
-def _visible(queryset: QuerySet, pk: int, field: str, message: str):
+def visible_or_not_found(queryset: QuerySet, pk: int, field: str, message: str):
     found = queryset.filter(pk=pk).first()
     if found is None:
         # Out of scope and non-existent look the same.
@@ -58,19 +58,19 @@ def _visible(queryset: QuerySet, pk: int, field: str, message: str):
 
 
 def _referral(viewer: Viewer, value: str, field: str = "referral") -> Referral:
-    pk = _decode(value, "Referral", field)
-    return _visible(scope.restrict_referrals(Referral.objects.all(), viewer), pk, field, "ارجاع پیدا نشد.")
+    pk = decode_id(value, "Referral", field)
+    return visible_or_not_found(scope.restrict_referrals(Referral.objects.all(), viewer), pk, field, "ارجاع پیدا نشد.")
 
 
 def _user(value: str | None, field: str) -> User | None:
     if value is None:
         return None
-    pk = _decode(value, "User", field)
-    return _visible(User.objects.all(), pk, field, "کاربر پیدا نشد.")
+    pk = decode_id(value, "User", field)
+    return visible_or_not_found(User.objects.all(), pk, field, "کاربر پیدا نشد.")
 
 
 def _province(value: str, field: str) -> Province:
-    pk = _decode(value, "Province", field)
+    pk = decode_id(value, "Province", field)
     province = Province.objects.filter(pk=pk).first()
     if province is None:
         raise DomainError("UNKNOWN_PROVINCE", "استان پیدا نشد.", field)
@@ -96,7 +96,7 @@ async def refer(info: Info, input: io.ReferInput) -> io.ReferPayload:
     def work(viewer: Viewer) -> dict:
         type_name, pk = _decode_any(input.source, None, "source")
         if type_name == "Assignment":
-            source = _visible(
+            source = visible_or_not_found(
                 scope.restrict_assignments(Assignment.objects.all(), viewer), pk, "source", "ابلاغ پیدا نشد."
             )
         elif type_name == "Referral":
@@ -116,7 +116,7 @@ async def refer(info: Info, input: io.ReferInput) -> io.ReferPayload:
         )
         return {"referral": referral}
 
-    return await _mutate(info, io.ReferPayload, work)
+    return await run_mutation(info, io.ReferPayload, work)
 
 
 async def split_by_province(info: Info, input: io.SplitByProvinceInput) -> io.SplitByProvincePayload:
@@ -129,7 +129,7 @@ async def split_by_province(info: Info, input: io.SplitByProvinceInput) -> io.Sp
             )
         }
 
-    return await _mutate(info, io.SplitByProvincePayload, work)
+    return await run_mutation(info, io.SplitByProvincePayload, work)
 
 
 async def save_performance(info: Info, input: io.SavePerformanceInput) -> io.SavePerformancePayload:
@@ -148,7 +148,7 @@ async def save_performance(info: Info, input: io.SavePerformanceInput) -> io.Sav
         )
         return {"performance": performance}
 
-    return await _mutate(info, io.SavePerformancePayload, work)
+    return await run_mutation(info, io.SavePerformancePayload, work)
 
 
 async def upload_evidence(info: Info, input: io.UploadEvidenceInput) -> io.UploadEvidencePayload:
@@ -159,7 +159,7 @@ async def upload_evidence(info: Info, input: io.UploadEvidenceInput) -> io.Uploa
         )
         return {"evidence": evidence}
 
-    return await _mutate(info, io.UploadEvidencePayload, work)
+    return await run_mutation(info, io.UploadEvidencePayload, work)
 
 
 async def finish_referral(info: Info, input: io.FinishReferralInput) -> io.FinishReferralPayload:
@@ -167,7 +167,7 @@ async def finish_referral(info: Info, input: io.FinishReferralInput) -> io.Finis
         referral = _referral(viewer, input.referral)
         return {"referral": workflow.finish_referral(actor=viewer.user, referral_id=referral.pk, version=input.version)}
 
-    return await _mutate(info, io.FinishReferralPayload, work)
+    return await run_mutation(info, io.FinishReferralPayload, work)
 
 
 async def return_referral(info: Info, input: io.ReturnReferralInput) -> io.ReturnReferralPayload:
@@ -178,13 +178,13 @@ async def return_referral(info: Info, input: io.ReturnReferralInput) -> io.Retur
         )
         return {"referral": returned}
 
-    return await _mutate(info, io.ReturnReferralPayload, work)
+    return await run_mutation(info, io.ReturnReferralPayload, work)
 
 
 async def send_for_evaluation(info: Info, input: io.SendForEvaluationInput) -> io.SendForEvaluationPayload:
     def work(viewer: Viewer) -> dict:
-        period = _decode(input.period, "EvaluationPeriod", "period")
+        period = decode_id(input.period, "EvaluationPeriod", "period")
         assignments = workflow.send_for_evaluation(actor=viewer.user, role=viewer.active_role, period_id=period)
         return {"assignments": assignments}
 
-    return await _mutate(info, io.SendForEvaluationPayload, work)
+    return await run_mutation(info, io.SendForEvaluationPayload, work)

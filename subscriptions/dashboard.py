@@ -34,7 +34,7 @@ from schema.context import require_viewer
 from schema.loaders import Loaders
 from schema.types.dashboard import Dashboard
 from subscriptions import delivery
-from subscriptions.live import _consumer, _listen
+from subscriptions.live import listen_on_socket, socket_consumer
 
 COALESCE_SECONDS = 0.2
 _ENDED = object()
@@ -42,14 +42,14 @@ _ENDED = object()
 
 async def dashboard_updated(info: Info, period: str, organization: str | None) -> AsyncGenerator[Dashboard, None]:
     viewer = require_viewer(info)
-    consumer = _consumer(info)
+    consumer = socket_consumer(info)
     period_pk, organization_pk = decode_arguments(period, organization)
     try:
         root = await sync_to_async(_checked_root)(viewer, period_pk, organization_pk)
     except DomainError as error:
         # FORBIDDEN (not a leader) or NOT_FOUND (out of scope or missing), for this subscription only.
         raise refusal(error) from None
-    messages, stop = await _listen(consumer, DASHBOARD_MESSAGE, (dashboard_group(period_pk),))
+    messages, stop = await listen_on_socket(consumer, DASHBOARD_MESSAGE, (dashboard_group(period_pk),))
     return _updates(info, consumer, _Watch(root, period_pk, organization_pk), messages, stop)
 
 

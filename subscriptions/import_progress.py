@@ -23,7 +23,7 @@ from permissions.viewer import Viewer
 from schema.context import require_viewer
 from schema.errors import ErrorCode, ManaError
 from schema.ids import decode_global_id
-from subscriptions.live import _consumer, _fresh, _listen
+from subscriptions.live import fresh_item, listen_on_socket, socket_consumer
 
 JOB_NOT_FOUND = "کار ورود از اکسل پیدا نشد."
 COUNTS = ("rows_total", "rows_checked", "rows_written")
@@ -37,18 +37,18 @@ def visible_job(viewer: Viewer, pk: int) -> ImportJob | None:
 
 async def import_progress(info: Info, id: str) -> AsyncGenerator[ImportJob, None]:
     viewer = require_viewer(info)
-    consumer = _consumer(info)
+    consumer = socket_consumer(info)
     _, pk = decode_global_id(id, "ImportJob")
     # Out of scope and missing look the same, as for node(id); an error for this subscription only.
     if await sync_to_async(visible_job)(viewer, pk) is None:
         raise ManaError(ErrorCode.NOT_FOUND, JOB_NOT_FOUND)
-    messages, stop = await _listen(consumer, IMPORT_MESSAGE, (import_group(pk),))
+    messages, stop = await listen_on_socket(consumer, IMPORT_MESSAGE, (import_group(pk),))
     return _progress(info, consumer, pk, messages, stop)
 
 
 async def _progress(info: Info, consumer, pk: int, messages, stop) -> AsyncGenerator[ImportJob, None]:
     try:
-        job = await _fresh(info, consumer, lambda viewer: visible_job(viewer, pk))
+        job = await fresh_item(info, consumer, lambda viewer: visible_job(viewer, pk))
         if job is None:
             return
         yield job
@@ -59,7 +59,7 @@ async def _progress(info: Info, consumer, pk: int, messages, stop) -> AsyncGener
             # The socket's messages of this type come from every job it listens to.
             if message.get("job") != pk:
                 continue
-            job = await _fresh(info, consumer, lambda viewer: visible_job(viewer, pk))
+            job = await fresh_item(info, consumer, lambda viewer: visible_job(viewer, pk))
             if job is None:
                 continue
             if job.status not in FINAL_STATUSES:

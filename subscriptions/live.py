@@ -37,13 +37,13 @@ OVER_WEBSOCKET_ONLY = "اشتراک (subscription) فقط از راه WebSocket 
 listening = 0
 
 
-def _consumer(info: Info):
+def socket_consumer(info: Info):
     if not info.context.over_websocket:
         raise ManaError(ErrorCode.BAD_USER_INPUT, OVER_WEBSOCKET_ONLY)
     return info.context.request
 
 
-async def _listen(consumer, message_type: str, groups: tuple[str, ...] = ()):
+async def listen_on_socket(consumer, message_type: str, groups: tuple[str, ...] = ()):
     """Start listening before the resolver returns: an event committed right after the subscribe
     message is answered must not be missed. Returns (messages, stop)."""
     listener = consumer.listen_to_channel(message_type, groups=groups)
@@ -59,7 +59,7 @@ async def _listen(consumer, message_type: str, groups: tuple[str, ...] = ()):
     return messages, stop
 
 
-async def _fresh(info: Info, consumer, fetch: Callable[[Viewer], object]):
+async def fresh_item(info: Info, consumer, fetch: Callable[[Viewer], object]):
     """The item as the socket's viewer sees it now, or None; the operation's context gets that
     viewer and new loaders, so the payload is resolved with them (each operation has its own
     context copy: subscriptions/consumers.py)."""
@@ -84,8 +84,8 @@ def _viewer_and_item(consumer, fetch):
 
 async def inbox_updated(info: Info) -> AsyncGenerator[InboxEvent, None]:
     require_viewer(info)
-    consumer = _consumer(info)
-    messages, stop = await _listen(consumer, INBOX_MESSAGE)
+    consumer = socket_consumer(info)
+    messages, stop = await listen_on_socket(consumer, INBOX_MESSAGE)
     return _inbox_events(info, consumer, messages, stop)
 
 
@@ -95,13 +95,13 @@ async def _inbox_events(info, consumer, messages, stop) -> AsyncGenerator[InboxE
             kind = EventKind(message["kind"])
             if message.get("referral") is not None:
                 fetch = functools.partial(_inbox_referral, pk=message["referral"])
-                referral = await _fresh(info, consumer, fetch)
+                referral = await fresh_item(info, consumer, fetch)
                 if referral is None:
                     continue
                 yield _event(kind, message, referral=referral)
             elif message.get("registration_request") is not None:
                 fetch = functools.partial(_registration_request, pk=message["registration_request"])
-                request = await _fresh(info, consumer, fetch)
+                request = await fresh_item(info, consumer, fetch)
                 if request is None:
                     continue
                 yield _event(kind, message, registration_request=request)
@@ -128,12 +128,12 @@ def _event(kind: EventKind, message: dict, referral=None, registration_request=N
 
 async def referral_changed(info: Info, id: str):
     viewer = require_viewer(info)
-    consumer = _consumer(info)
+    consumer = socket_consumer(info)
     _, pk = decode_global_id(id, "Referral")
     # Out of scope and missing look the same, as for node(id); an error for this subscription only.
     if await sync_to_async(delivery.visible_referral)(viewer, pk) is None:
         raise ManaError(ErrorCode.NOT_FOUND, REFERRAL_NOT_FOUND)
-    messages, stop = await _listen(consumer, REFERRAL_MESSAGE, (referral_group(pk),))
+    messages, stop = await listen_on_socket(consumer, REFERRAL_MESSAGE, (referral_group(pk),))
     return _referral_changes(info, consumer, pk, messages, stop)
 
 
@@ -143,7 +143,7 @@ async def _referral_changes(info, consumer, pk: int, messages, stop):
             # The socket's messages of this type come from every referral it listens to.
             if message.get("referral") != pk:
                 continue
-            referral = await _fresh(info, consumer, lambda viewer: delivery.visible_referral(viewer, pk))
+            referral = await fresh_item(info, consumer, lambda viewer: delivery.visible_referral(viewer, pk))
             if referral is not None:
                 yield referral
     finally:
